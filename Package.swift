@@ -1,0 +1,47 @@
+// swift-tools-version: 6.0
+// tokenloom: a terminal explorer of how models decode, one forward pass at a time.
+// Layers (imports point down only): kernels -> models -> decoding -> session -> TUI -> CLI.
+import PackageDescription
+
+// Kernels and model code are numeric hot loops: optimise them even in debug builds, so that
+// `swift test` (debug) runs the real 135M model in seconds rather than minutes.
+let hotLoopFlags: [SwiftSetting] = [.unsafeFlags(["-O"])]
+
+let package = Package(
+    name: "tokenloom",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "tokenloom", targets: ["tokenloom"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CNcursesw", pkgConfig: "ncursesw",
+                       providers: [.apt(["libncursesw5-dev"])]),
+        .target(name: "TokenloomKernels", swiftSettings: hotLoopFlags),
+        .target(name: "TokenloomModels", dependencies: ["TokenloomKernels"],
+                resources: [.copy("Resources")], swiftSettings: hotLoopFlags),
+        .target(name: "TokenloomDecoding", dependencies: ["TokenloomModels"]),
+        .target(name: "TokenloomSession", dependencies: ["TokenloomDecoding"]),
+        .target(name: "TokenloomTUI", dependencies: [
+            "TokenloomSession", "CNcursesw",
+            .product(name: "TOMLKit", package: "TOMLKit"),
+        ]),
+        .executableTarget(name: "tokenloom", dependencies: [
+            "TokenloomTUI", "TokenloomSession", "TokenloomDecoding", "TokenloomModels",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "KernelsTests", dependencies: ["TokenloomKernels"]),
+        .testTarget(name: "ModelsTests", dependencies: ["TokenloomModels"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "DecodingTests", dependencies: ["TokenloomDecoding"]),
+        .testTarget(name: "SessionTests", dependencies: ["TokenloomSession"]),
+        .testTarget(name: "TUITests", dependencies: ["TokenloomTUI"]),
+        .testTarget(name: "CLITests", dependencies: ["TokenloomModels"]),
+    ],
+    // Swift 5 mode: the engine queue / UI loop hand-off is through immutable snapshots, checked by
+    // `swift test --sanitize=thread`, rather than by strict-concurrency annotations everywhere.
+    swiftLanguageModes: [.v5]
+)

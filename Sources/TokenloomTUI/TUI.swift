@@ -1,0 +1,2 @@
+// TokenloomTUI: ncurses views over session snapshots. Renders, never computes.
+import TokenloomSession

@@ -1,0 +1,41 @@
+import Testing
+@testable import TokenloomModels
+import TokenloomKernels
+
+@Suite struct GGUFReaderTests {
+    func smallFile() -> [UInt8] {
+        var w = GGUFWriter()
+        w.add("general.architecture", .string("llama"))
+        w.add("llama.block_count", .uint32(2))
+        w.add("tokenizer.ggml.tokens", .array([.string("a"), .string("b")]))
+        w.addF32("w", dims: [4, 2], [1, 2, 3, 4, 5, 6, 7, 8])
+        return w.encoded()
+    }
+
+    @Test func roundTripsMetadataAndTensors() throws {
+        let f = try GGUFFile(bytes: smallFile())
+        #expect(f.version == 3)
+        #expect(f.architecture == "llama")
+        #expect(try f.requireInt("llama.block_count") == 2)
+        #expect(f.metadata["tokenizer.ggml.tokens"]?.stringArray == ["a", "b"])
+        let t = try f.tensor("w")
+        #expect(t.dims == [4, 2] && t.type == .f32 && t.byteCount == 32)
+        let floats = f.bytes(of: t).bindMemory(to: Float.self)
+        #expect(Array(floats) == [1, 2, 3, 4, 5, 6, 7, 8])
+    }
+
+    @Test func rejectsWrongMagic() {
+        var b = smallFile(); b[0] = UInt8(ascii: "X")
+        #expect(throws: GGUFError.self) { try GGUFFile(bytes: b) }
+        do { _ = try GGUFFile(bytes: b) } catch let e as GGUFError { #expect(e.kind == .badMagic) } catch {}
+    }
+
+    @Test func rejectsEveryTruncation() {
+        let b = smallFile()
+        for n in stride(from: 1, to: b.count, by: 1) {
+            do { _ = try GGUFFile(bytes: Array(b.prefix(n))); Issue.record("prefix \(n) accepted") }
+            catch let e as GGUFError { #expect(e.kind == .truncated || e.kind == .badValue || e.kind == .badTensor) }
+            catch { Issue.record("unexpected error \(error)") }
+        }
+    }
+}
