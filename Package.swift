@@ -39,7 +39,7 @@ let package = Package(
         .testTarget(name: "DecodingTests", dependencies: ["TokenloomDecoding"]),
         .testTarget(name: "SessionTests", dependencies: ["TokenloomSession"]),
         .testTarget(name: "TUITests", dependencies: ["TokenloomTUI"]),
-        .testTarget(name: "CLITests", dependencies: ["TokenloomModels"]),
+        .testTarget(name: "CLITests", dependencies: ["TokenloomModels", "tokenloom"]),
     ],
     // Swift 5 mode: the engine queue / UI loop hand-off is through immutable snapshots, checked by
     // `swift test --sanitize=thread`, rather than by strict-concurrency annotations everywhere.

@@ -35,16 +35,3 @@ struct ReplayCommand: ParsableCommand {
     func run() throws { throw CLIError.notYet("tokenloom replay") }
 }
 
-struct FetchCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "fetch",
-        abstract: "Download a model into the model cache.")
-    @Argument(help: "The model to fetch: smollm2.") var name: String
-    func run() throws { throw CLIError.notYet("tokenloom fetch") }
-}
-
-struct ModelsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "models",
-        abstract: "List the built-in and cached models.")
-    @OptionGroup var output: OutputOptions
-    func run() throws { throw CLIError.notYet("tokenloom models") }
-}
