@@ -1,0 +1,77 @@
+// tokenloom-fuzz: a deterministic, structure-aware mutation fuzzer for the GGUF reader and the model
+// loaders. It mutates seed files (Tests/ModelsTests/Fixtures/fuzz-seeds, or built-in ones) at the
+// fields that matter (counts, lengths, types, dimensions, offsets) and at random bytes, feeds each
+// input to GGUFFile and then to every loader that accepts the parsed file, and counts outcomes.
+// A crash kills the process (so "finished" means 0 crashes); an input slower than --hang-ms is a hang.
+//
+//   tokenloom-fuzz [--iterations N] [--seed S] [--corpus DIR] [--hang-ms MS] [--save-last FILE]
+//   tokenloom-fuzz --write-seeds DIR     (writes the built-in seeds, to refresh Tests/fuzz-corpus)
+import Foundation
+import TokenloomModels
+
+struct Options {
+    var iterations = 100_000
+    var seed: UInt64 = 1
+    var corpus: String?
+    var hangMs = 1000.0
+    var saveLast: String?
+    var writeSeeds: String?
+}
+
+func parseOptions() -> Options {
+    var o = Options()
+    var args = CommandLine.arguments.dropFirst()
+    func next(_ flag: String) -> String {
+        guard let v = args.popFirst() else { fputs("tokenloom-fuzz: \(flag) needs a value\n", stderr); exit(2) }
+        return v
+    }
+    while let a = args.popFirst() {
+        switch a {
+        case "--iterations": o.iterations = Int(next(a)) ?? { fputs("tokenloom-fuzz: bad --iterations\n", stderr); exit(2) }()
+        case "--seed": o.seed = UInt64(next(a)) ?? { fputs("tokenloom-fuzz: bad --seed\n", stderr); exit(2) }()
+        case "--corpus": o.corpus = next(a)
+        case "--hang-ms": o.hangMs = Double(next(a)) ?? 1000
+        case "--save-last": o.saveLast = next(a)
+        case "--write-seeds": o.writeSeeds = next(a)
+        default: fputs("tokenloom-fuzz: unknown option \(a)\n", stderr); exit(2)
+        }
+    }
+    return o
+}
+
+let options = parseOptions()
+var seeds: [[UInt8]] = FuzzSeeds.builtIn()
+if let dir = options.writeSeeds {
+    for (i, s) in seeds.enumerated() {
+        FileManager.default.createFile(atPath: dir + "/seed-\(i).gguf", contents: Data(s))
+    }
+    print("wrote \(seeds.count) seeds to \(dir)")
+    exit(0)
+}
+if let dir = options.corpus {
+    let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
+    for f in files where f.hasSuffix(".gguf") {
+        if let d = FileManager.default.contents(atPath: dir + "/" + f) { seeds.append([UInt8](d)) }
+    }
+}
+
+var rng = SplitMix64(seed: options.seed)
+var outcomes: [String: Int] = [:]
+var hangs = 0
+var slowest = 0.0
+let started = Date()
+for i in 0..<options.iterations {
+    let seed = seeds[Int(rng.next() % UInt64(seeds.count))]
+    let input = Mutator.mutate(seed, rng: &rng)
+    if let path = options.saveLast { FileManager.default.createFile(atPath: path, contents: Data(input)) }
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    let outcome = FuzzTarget.run(input)
+    let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+    slowest = max(slowest, ms)
+    if ms > options.hangMs { hangs += 1; fputs("tokenloom-fuzz: input \(i) took \(Int(ms)) ms\n", stderr) }
+    outcomes[outcome, default: 0] += 1
+}
+let seconds = Date().timeIntervalSince(started)
+print("inputs \(options.iterations)  seeds \(seeds.count)  seconds \(String(format: "%.1f", seconds))  crashes 0  hangs \(hangs)  slowest_ms \(String(format: "%.2f", slowest))")
+for (k, v) in outcomes.sorted(by: { $0.value > $1.value }) { print("  \(v)\t\(k)") }
+exit(hangs == 0 ? 0 : 1)
