@@ -20,7 +20,9 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CNcursesw", pkgConfig: "ncursesw",
                        providers: [.apt(["libncursesw5-dev"])]),
-        .target(name: "TokenloomKernels", swiftSettings: hotLoopFlags),
+        // The engine's intrinsics (AVX-512 VNNI chosen at run time, scalar fallback); -O3 even in debug.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "TokenloomKernels", dependencies: ["CKernels"], swiftSettings: hotLoopFlags),
         .target(name: "TokenloomModels", dependencies: ["TokenloomKernels"],
                 resources: [.copy("Resources")], swiftSettings: hotLoopFlags),
         .target(name: "TokenloomDecoding", dependencies: ["TokenloomModels"]),
@@ -33,13 +35,15 @@ let package = Package(
             "TokenloomTUI", "TokenloomSession", "TokenloomDecoding", "TokenloomModels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // A deterministic structure-aware fuzzer for the GGUF reader and model loaders (issue 7).
+        .executableTarget(name: "tokenloom-fuzz", dependencies: ["TokenloomModels"]),
         .testTarget(name: "KernelsTests", dependencies: ["TokenloomKernels"]),
         .testTarget(name: "ModelsTests", dependencies: ["TokenloomModels"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DecodingTests", dependencies: ["TokenloomDecoding"]),
         .testTarget(name: "SessionTests", dependencies: ["TokenloomSession"]),
         .testTarget(name: "TUITests", dependencies: ["TokenloomTUI"]),
-        .testTarget(name: "CLITests", dependencies: ["TokenloomModels", "tokenloom"]),
+        .testTarget(name: "CLITests", dependencies: ["TokenloomModels", "tokenloom", "tokenloom-fuzz"]),
     ],
     // Swift 5 mode: the engine queue / UI loop hand-off is through immutable snapshots, checked by
     // `swift test --sanitize=thread`, rather than by strict-concurrency annotations everywhere.

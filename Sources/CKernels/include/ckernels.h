@@ -1,0 +1,65 @@
+// ckernels: the hot loops of tokenloom's CPU engine in C, so they can use AVX2 / AVX-512 VNNI
+// intrinsics (chosen at run time) with a portable scalar path that the tests hold them equal to.
+#ifndef TOKENLOOM_CKERNELS_H
+#define TOKENLOOM_CKERNELS_H
+
+#include <stdint.h>
+
+/// ggml tensor type codes (the GGUF file's numbers).
+enum {
+    TL_F32 = 0, TL_F16 = 1, TL_Q4_0 = 2, TL_Q4_1 = 3, TL_Q8_0 = 8,
+    TL_Q4_K = 12, TL_Q6_K = 14, TL_BF16 = 30
+};
+
+/// Kernel implementation: the best this CPU supports, or the portable scalar reference.
+enum { TL_IMPL_BEST = 0, TL_IMPL_SCALAR = 1 };
+
+/// 1 when this CPU runs the SIMD integer path (AVX2 + FMA + F16C + AVX-512 VNNI/VL or AVX-VNNI).
+int tl_simd_available(void);
+
+float tl_fp16_to_fp32(uint16_t h);
+/// Round-to-nearest-even conversion, as the F16C instruction does.
+uint16_t tl_fp32_to_fp16(float f);
+
+/// Decodes n elements (a whole number of blocks) of `type` at src into dst. Returns 0, or -1 for a
+/// type it does not know.
+int tl_dequantize(int type, const void *src, float *dst, int64_t n);
+
+/// Quantises activations the way llama.cpp does before an integer dot product (Q8_0 / Q8_1 on x86):
+/// per block of 32, d = amax / 127, q = round-half-even(x * 127 / amax).
+///   x [n] -> q [n], d [n/32] (rounded to fp16), isum [n/32] (sum of q), s [n/32] (fp16(d * isum))
+void tl_quantize_q8(const float *x, int64_t n, int8_t *q, float *d, int32_t *isum, float *s);
+
+/// A weight matrix W [rows, cols] in its stored type; row r starts at data + r * row_bytes.
+typedef struct {
+    int type;
+    const uint8_t *data;
+    int64_t rows, cols, row_bytes;
+} tl_matrix;
+
+/// k activation rows [k, cols]: floats, plus (for the integer path) their Q8 quantisation.
+typedef struct {
+    int64_t k, cols;
+    const float *x;        // [k, cols]
+    const int8_t *q;       // [k, cols]
+    const float *d;        // [k, cols/32]
+    const int32_t *isum;   // [k, cols/32]
+    const float *s;        // [k, cols/32]
+} tl_acts;
+
+/// 1 when `type` uses the quantised-activation integer path (then `acts.q/d/isum/s` must be set).
+int tl_uses_q8(int type);
+
+/// y[j * ldy + r] = W[r, :] . x[j, :] for rows r in [r0, r1) and all k positions. Each weight
+/// block is read once and dotted against every position. Returns 0, or -1 for an unknown type.
+int tl_matmul_rows(const tl_matrix *w, const tl_acts *a, int64_t r0, int64_t r1,
+                   float *y, int64_t ldy, int impl);
+
+/// Causal grouped-query attention for heads [h0, h1) of k new positions at n0 ..< n0+k:
+///   q [k, H*hd] (roped), K, V [n0+k, Hkv*hd] (cache rows), out [k, H*hd];
+/// position j attends to cache rows 0 ... n0+j. scratch holds n0+k floats.
+void tl_attention(const float *q, const float *K, const float *V, int64_t n0, int64_t k,
+                  int64_t H, int64_t Hkv, int64_t hd, float scale, float *out,
+                  float *scratch, int64_t h0, int64_t h1);
+
+#endif

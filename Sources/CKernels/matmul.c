@@ -1,0 +1,111 @@
+// Activation quantisation, the scalar reference matmul, and the run-time choice of implementation.
+//
+//   y [k, out] = x [k, in] . W [out, in]^T
+//
+// Q4_0 / Q4_1 / Q8_0 weights take the integer path (as llama.cpp does): activations are quantised
+// to 8 bits per block of 32 and each block contributes d_w * d_x * (q_w . q_x) (+ m_w * s_x for Q4_1).
+// Other types take the float path: each weight row is decoded once and dotted with every position.
+#include "ckernels.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+// Defined in matmul_simd.c (compiled for AVX-512 VNNI by function attributes).
+int tl_simd_cpu_ok(void);
+void tl_rows_q_simd(const tl_matrix *w, const tl_acts *a, int64_t r0, int64_t r1, float *y, int64_t ldy);
+float tl_dot_f32_simd(const float *a, const float *b, int64_t n);
+
+int tl_simd_available(void) { return tl_simd_cpu_ok(); }
+
+int tl_uses_q8(int type) { return type == TL_Q4_0 || type == TL_Q4_1 || type == TL_Q8_0; }
+
+void tl_quantize_q8(const float *x, int64_t n, int8_t *q, float *d, int32_t *isum, float *s) {
+    for (int64_t b = 0; b < n / 32; b++) {
+        const float *xb = x + 32 * b;
+        float amax = 0;
+        for (int i = 0; i < 32; i++) { float v = fabsf(xb[i]); if (v > amax) amax = v; }
+        float db = amax / 127.f, id = amax != 0.f ? 127.f / amax : 0.f;
+        int32_t sum = 0;
+        for (int i = 0; i < 32; i++) {
+            int32_t v = (int32_t)nearbyintf(xb[i] * id);  // round half to even, like _mm256_round_ps
+            q[32 * b + i] = (int8_t)v;
+            sum += v;
+        }
+        d[b] = tl_fp16_to_fp32(tl_fp32_to_fp16(db));
+        isum[b] = sum;
+        s[b] = tl_fp16_to_fp32(tl_fp32_to_fp16(db * (float)sum));
+    }
+}
+
+static inline float h2f(const uint8_t *p) { return tl_fp16_to_fp32((uint16_t)(p[0] | (p[1] << 8))); }
+
+static void rows_q_scalar(const tl_matrix *w, const tl_acts *a, int64_t r0, int64_t r1, float *y, int64_t ldy) {
+    const int64_t cols = w->cols, nb = cols / 32;
+    for (int64_t r = r0; r < r1; r++) {
+        const uint8_t *row = w->data + r * w->row_bytes;
+        for (int64_t j = 0; j < a->k; j++) {
+            const int8_t *xq = a->q + j * cols;
+            const float *xd = a->d + j * nb, *xs = a->s + j * nb;
+            float acc = 0, summ = 0;
+            for (int64_t b = 0; b < nb; b++) {
+                const int8_t *x = xq + 32 * b;
+                int32_t dot = 0;
+                float dw;
+                if (w->type == TL_Q8_0) {
+                    const uint8_t *blk = row + 34 * b;
+                    dw = h2f(blk);
+                    for (int l = 0; l < 32; l++) dot += (int32_t)(int8_t)blk[2 + l] * x[l];
+                } else {
+                    const uint8_t *blk = row + (w->type == TL_Q4_1 ? 20 : 18) * b;
+                    const uint8_t *qs = blk + (w->type == TL_Q4_1 ? 4 : 2);
+                    dw = h2f(blk);
+                    for (int l = 0; l < 16; l++) dot += (qs[l] & 0xF) * x[l] + (qs[l] >> 4) * x[l + 16];
+                    if (w->type == TL_Q4_0) dot -= 8 * a->isum[j * nb + b];
+                    else summ += h2f(blk + 2) * xs[b];
+                }
+                acc += dw * xd[b] * (float)dot;
+            }
+            y[j * ldy + r] = acc + summ;
+        }
+    }
+}
+
+static float dot_f32_scalar(const float *a, const float *b, int64_t n) {
+    float acc = 0;
+    for (int64_t i = 0; i < n; i++) acc += a[i] * b[i];
+    return acc;
+}
+
+static int rows_f(const tl_matrix *w, const tl_acts *a, int64_t r0, int64_t r1, float *y, int64_t ldy, int simd) {
+    const int64_t cols = w->cols;
+    float *buf = w->type == TL_F32 ? NULL : (float *)malloc((size_t)cols * sizeof(float));
+    if (w->type != TL_F32 && !buf) return -1;
+    for (int64_t r = r0; r < r1; r++) {
+        const uint8_t *row = w->data + r * w->row_bytes;
+        const float *wr;
+        if (w->type == TL_F32) wr = (const float *)row;
+        else {
+            if (tl_dequantize(w->type, row, buf, cols) != 0) { free(buf); return -1; }
+            wr = buf;
+        }
+        for (int64_t j = 0; j < a->k; j++)
+            y[j * ldy + r] = simd ? tl_dot_f32_simd(wr, a->x + j * cols, cols)
+                                  : dot_f32_scalar(wr, a->x + j * cols, cols);
+    }
+    free(buf);
+    return 0;
+}
+
+int tl_matmul_rows(const tl_matrix *w, const tl_acts *a, int64_t r0, int64_t r1, float *y, int64_t ldy, int impl) {
+    int simd = impl == TL_IMPL_BEST && tl_simd_cpu_ok();
+    switch (w->type) {
+    case TL_Q4_0: case TL_Q4_1: case TL_Q8_0:
+        if (simd) tl_rows_q_simd(w, a, r0, r1, y, ldy);
+        else rows_q_scalar(w, a, r0, r1, y, ldy);
+        return 0;
+    case TL_F32: case TL_F16: case TL_BF16: case TL_Q4_K: case TL_Q6_K:
+        return rows_f(w, a, r0, r1, y, ldy, simd);
+    default:
+        return -1;
+    }
+}

@@ -1,0 +1,28 @@
+// Parallel: splits work across the kernel threads with DispatchQueue.concurrentPerform.
+import Dispatch
+
+public enum Parallel {
+    /// Cores on this machine; the default thread count.
+    public static var coreCount: Int { max(1, sysconfCores()) }
+
+    /// Calls body(begin, end) for `threads` contiguous chunks of 0 ..< n (aligned to `align`), in parallel.
+    public static func chunks(_ n: Int, threads: Int, align: Int = 1, _ body: (Int, Int) -> Void) {
+        let t = max(1, min(threads, (n + align - 1) / max(align, 1)))
+        if t == 1 { if n > 0 { body(0, n) }; return }
+        let per = ((n + t - 1) / t + align - 1) / align * align
+        DispatchQueue.concurrentPerform(iterations: t) { i in
+            let b = i * per, e = min(n, b + per)
+            if b < e { body(b, e) }
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+private func sysconfCores() -> Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
+#elseif canImport(Darwin)
+import Darwin
+private func sysconfCores() -> Int { Int(sysconf(_SC_NPROCESSORS_ONLN)) }
+#else
+private func sysconfCores() -> Int { 1 }
+#endif
