@@ -1,0 +1,116 @@
+// BPEMerger: the ranked merge table and the merge loop of byte-level BPE.
+// Symbols are ids: the vocabulary's token ids first, then ids for merge parts the vocabulary lacks.
+// A word is merged lowest rank first (leftmost on ties) with a heap over adjacent pairs, so a long
+// word costs O(n log n), not O(n^2).
+
+struct BPEMerger: Sendable {
+    /// (left << 32 | right) -> (rank << 32 | merged symbol).
+    private let pairs: [UInt64: UInt64]
+    /// Symbol id of each raw byte's byte-level character.
+    let byteSymbol: [Int32]
+    /// Symbols beyond the vocabulary (id - vocabCount), as byte-level strings.
+    let extraSymbols: [String]
+    let vocabCount: Int
+
+    /// `merges` are "left right" lines in rank order; `tokenIDs` maps token text to id.
+    init(merges: [String], tokenIDs: [String: Int32], vocabCount: Int, path: String) throws {
+        var ids = tokenIDs
+        var extra: [String] = []
+        func intern(_ s: String) -> Int32 {
+            if let id = ids[s] { return id }
+            let id = Int32(vocabCount + extra.count)
+            extra.append(s)
+            ids[s] = id
+            return id
+        }
+        var table: [UInt64: UInt64] = [:]
+        table.reserveCapacity(merges.count)
+        for (rank, line) in merges.enumerated() {
+            // Split at the first space after the first character (a part is never empty).
+            let u = line.unicodeScalars
+            guard !u.isEmpty, let sp = u.dropFirst().firstIndex(of: " ") else {
+                throw TokenizerError(path: path, "merge \(rank) '\(line)' is not two space-separated parts")
+            }
+            let left = String(u[u.startIndex..<sp]), right = String(u[u.index(after: sp)...])
+            guard !right.isEmpty else {
+                throw TokenizerError(path: path, "merge \(rank) '\(line)' has an empty right part")
+            }
+            let l = intern(left), r = intern(right), m = intern(left + right)
+            let key = UInt64(UInt32(l)) << 32 | UInt64(UInt32(r))
+            if table[key] == nil { table[key] = UInt64(rank) << 32 | UInt64(UInt32(m)) }
+        }
+        byteSymbol = (0..<256).map { intern(String(ByteLevel.byteToScalar[$0])) }
+        pairs = table
+        extraSymbols = extra
+        self.vocabCount = vocabCount
+    }
+
+    @inline(__always)
+    private func lookup(_ l: Int32, _ r: Int32) -> (rank: UInt32, merged: Int32)? {
+        guard let v = pairs[UInt64(UInt32(l)) << 32 | UInt64(UInt32(r))] else { return nil }
+        return (UInt32(v >> 32), Int32(truncatingIfNeeded: UInt32(v & 0xFFFF_FFFF)))
+    }
+
+    /// The symbols `bytes` merge into, in order.
+    func merge<C: Collection>(_ bytes: C) -> [Int32] where C.Element == UInt8 {
+        var sym = bytes.map { byteSymbol[Int($0)] }
+        let n = sym.count
+        if n < 2 { return sym }
+        var prev = [Int](0..<n).map { $0 - 1 }  // linked list over surviving symbols
+        var next = [Int](1...n)
+        var alive = [Bool](repeating: true, count: n)
+        // Min-heap of (rank << 32 | left index): lowest rank first, then leftmost.
+        var heap: [UInt64] = []
+        heap.reserveCapacity(n)
+        func push(_ key: UInt64) {
+            heap.append(key)
+            var i = heap.count - 1
+            while i > 0 {
+                let p = (i - 1) / 2
+                if heap[p] <= heap[i] { break }
+                heap.swapAt(p, i); i = p
+            }
+        }
+        func pop() -> UInt64 {
+            let top = heap[0]
+            let last = heap.removeLast()
+            if !heap.isEmpty {
+                heap[0] = last
+                var i = 0
+                while true {
+                    let a = 2 * i + 1, b = a + 1
+                    var m = i
+                    if a < heap.count && heap[a] < heap[m] { m = a }
+                    if b < heap.count && heap[b] < heap[m] { m = b }
+                    if m == i { break }
+                    heap.swapAt(m, i); i = m
+                }
+            }
+            return top
+        }
+        func consider(_ i: Int) {
+            guard i >= 0, next[i] < n, let hit = lookup(sym[i], sym[next[i]]) else { return }
+            push(UInt64(hit.rank) << 32 | UInt64(i))
+        }
+        for i in 0..<(n - 1) { consider(i) }
+        while !heap.isEmpty {
+            let key = pop()
+            let i = Int(key & 0xFFFF_FFFF), rank = UInt32(key >> 32)
+            guard alive[i] else { continue }
+            let j = next[i]
+            // Stale entry: the pair at i changed since it was queued.
+            guard j < n, let hit = lookup(sym[i], sym[j]), hit.rank == rank else { continue }
+            sym[i] = hit.merged
+            alive[j] = false
+            next[i] = next[j]
+            if next[j] < n { prev[next[j]] = i }
+            if prev[i] >= 0 { consider(prev[i]) }
+            consider(i)
+        }
+        var out: [Int32] = []
+        out.reserveCapacity(n)
+        var i = 0
+        while i < n { out.append(sym[i]); i = next[i] }
+        return out
+    }
+}
