@@ -11,6 +11,9 @@ struct TokenizerFixture: Decodable {
     let hello_with_add_bos_true: [Int]
     let cases: [Case]
     let pretokenizer_regex: [String: [Split]]
+    /// Ids llama.cpp gives with SmolLM2's vocabulary relabelled as another pre-tokenizer.
+    let smollm2_vocab_as_other_pre: [String: [Case2]]
+    struct Case2: Decodable { let text: String; let ids: [Int] }
 
     static func load() throws -> TokenizerFixture {
         guard let url = Bundle.module.url(forResource: "smollm2_reference", withExtension: "json", subdirectory: "Fixtures/tokenizer") else {
@@ -48,6 +51,16 @@ enum SmolLM2Tokenizer {
         }
         // add_bos_token is false in this file, so addSpecial adds nothing (as llama.cpp with add_bos=True).
         #expect(tok.encode("Hello", addSpecial: true) == fixture.hello_with_add_bos_true)
+    }
+
+    @Test(arguments: [PreTokenizerKind.llama3, .qwen2, .gpt2])
+    func otherPreTokenizersMatchLlamaCpp(kind: PreTokenizerKind) throws {
+        let tok = try BPETokenizer(gguf: try GGUFFile(path: try ModelStore.smolLM2ForTests()), preTokenizer: kind)
+        let cases = try #require(try TokenizerFixture.load().smollm2_vocab_as_other_pre[kind.rawValue])
+        #expect(cases.count >= 40)
+        for c in cases {
+            #expect(tok.encode(c.text, addSpecial: false) == c.ids, "\(kind) ids for \(c.text.debugDescription)")
+        }
     }
 
     @Test func decodeMatchesLlamaCppAndRoundTrips() throws {

@@ -4,8 +4,9 @@
 Loads the SmolLM2-135M-Instruct GGUF with vocab_only=True and records, for each test string, the
 token ids llama.cpp produces (add_bos=False, special=True) and its detokenised text. It also records
 the pre-token splits that the Python `regex` module gives for the llama3, qwen2 and gpt2 patterns
-(the regexes llama.cpp's llama-vocab.cpp names for those pre-tokenizers), so the Swift scanners for
-models we do not have on disk are still checked against their definition.
+(the regexes llama.cpp's llama-vocab.cpp names for those pre-tokenizers), and the ids llama.cpp itself
+gives with SmolLM2's vocabulary and merges relabelled as those pre-tokenizers (a temporary GGUF with no
+tensors and `tokenizer.ggml.pre` changed), so the paths for models we do not have on disk are checked too.
 
 Usage: python3 Tests/reference/make_tokenizer_reference.py [model.gguf]
 Output: Tests/ModelsTests/Fixtures/tokenizer/smollm2_reference.json
@@ -13,7 +14,9 @@ Output: Tests/ModelsTests/Fixtures/tokenizer/smollm2_reference.json
 import json
 import os
 import sys
+import tempfile
 
+import gguf
 import regex
 import llama_cpp
 
@@ -86,12 +89,45 @@ def model_path():
     return os.path.join(d, "SmolLM2-135M-Instruct.Q4_1.gguf")
 
 
+def write_with_pre(src, pre, dest):
+    """Copies every metadata value of `src` into a tensor-less GGUF at `dest`, with tokenizer.ggml.pre = pre."""
+    r = gguf.GGUFReader(src)
+    w = gguf.GGUFWriter(dest, "llama")
+    T = gguf.GGUFValueType
+    for key, f in r.fields.items():
+        if key.startswith("GGUF.") or key == "general.architecture":
+            continue
+        kind = f.types[0]
+        if kind == T.ARRAY:
+            if f.types[-1] == T.STRING:
+                w.add_array(key, [bytes(f.parts[i]).decode("utf-8") for i in f.data])
+            elif key == "tokenizer.ggml.token_type":
+                w.add_token_types([int(f.parts[i][0]) for i in f.data])
+            else:
+                w.add_array(key, [int(f.parts[i][0]) for i in f.data])
+        elif kind == T.STRING:
+            w.add_string(key, pre if key == "tokenizer.ggml.pre" else bytes(f.parts[f.data[0]]).decode("utf-8"))
+        elif kind == T.UINT32:
+            w.add_uint32(key, int(f.parts[f.data[0]][0]))
+        elif kind == T.FLOAT32:
+            w.add_float32(key, float(f.parts[f.data[0]][0]))
+        elif kind == T.BOOL:
+            w.add_bool(key, bool(f.parts[f.data[0]][0]))
+        else:
+            raise SystemExit(f"unexpected metadata type {kind} for {key}")
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
 def split(pattern, s):
     return [m.group(0) for m in regex.finditer(pattern, s)]
 
 
 def main():
-    llm = llama_cpp.Llama(model_path=model_path(), vocab_only=True, verbose=False)
+    src = model_path()
+    llm = llama_cpp.Llama(model_path=src, vocab_only=True, verbose=False)
     cases = []
     for s in STRINGS:
         ids = llm.tokenize(s.encode("utf-8"), add_bos=False, special=True)
@@ -103,12 +139,22 @@ def main():
         "qwen2": [{"text": s, "pieces": split(QWEN2, s)} for s in STRINGS if "<|" not in s],
         "gpt2": [{"text": s, "pieces": split(GPT2, s)} for s in STRINGS if "<|" not in s],
     }
+    # The same vocabulary under other pre-tokenizers (llama.cpp's names for them).
+    other = {}
+    with tempfile.TemporaryDirectory() as d:
+        for ours, theirs in [("llama3", "llama-bpe"), ("qwen2", "qwen2"), ("gpt2", "gpt-2")]:
+            dest = os.path.join(d, theirs + ".gguf")
+            write_with_pre(src, theirs, dest)
+            relabelled = llama_cpp.Llama(model_path=dest, vocab_only=True, verbose=False)
+            other[ours] = [{"text": s, "ids": relabelled.tokenize(s.encode("utf-8"), add_bos=False, special=True)}
+                           for s in STRINGS]
     out = {
         "source": f"llama-cpp-python {llama_cpp.__version__}, tokenize(add_bos=False, special=True)",
         "model": "SmolLM2-135M-Instruct.Q4_1.gguf",
         "hello_with_add_bos_true": with_bos,
         "cases": cases,
         "pretokenizer_regex": pre,
+        "smollm2_vocab_as_other_pre": other,
     }
     here = os.path.dirname(os.path.abspath(__file__))
     dest = os.path.join(here, "..", "ModelsTests", "Fixtures", "tokenizer", "smollm2_reference.json")

@@ -38,7 +38,8 @@ public final class BPETokenizer: Tokenizing, Sendable {
     ]
 
     /// Reads the tokenizer of a GGUF file. Throws TokenizerError naming the missing or malformed key.
-    public convenience init(gguf: GGUFFile) throws {
+    /// `preTokenizer` overrides `tokenizer.ggml.pre` (tests use it to run one vocabulary through every scanner).
+    public convenience init(gguf: GGUFFile, preTokenizer override: PreTokenizerKind? = nil) throws {
         let path = gguf.path, meta = gguf.metadata
         let model = meta["tokenizer.ggml.model"]?.string ?? "(missing)"
         guard model == "gpt2" else {
@@ -62,7 +63,7 @@ public final class BPETokenizer: Tokenizing, Sendable {
             types = t
         }
         let preName = meta["tokenizer.ggml.pre"]?.string ?? "gpt2"
-        guard let pre = PreTokenizerKind(ggufName: preName) else {
+        guard let pre = override ?? PreTokenizerKind(ggufName: preName) else {
             throw TokenizerError(path: path, "unknown pre-tokenizer '\(preName)' (supported: smollm, llama3/llama-bpe, qwen2, gpt2)")
         }
         func id(_ key: String) throws -> Int? {
