@@ -1,0 +1,116 @@
+// DecodeState: the bookkeeping every decoder shares: the committed sequence, the main KV cache,
+// the stop rule, the seeded generator, and the counters. Decoders own one and call it for
+// forward passes, warped distributions and commits, so those mean the same thing everywhere.
+//
+// Invariant between steps (after the first): the cache holds every committed position except the
+// last committed token, which is the first input of the next forward pass.
+#if canImport(Glibc)
+import Glibc
+#endif
+import TokenloomModels
+
+final class DecodeState {
+    let model: CausalModel
+    let settings: DecodeSettings
+    let prompt: [Int]
+    var cache: KVCache
+    var generated: [Int] = []
+    var stats = DecodeStats()
+    var rng: SeededRNG
+    var finishReason: String?
+
+    init(model: CausalModel, prompt: [Int], settings: DecodeSettings) throws {
+        try settings.validate()
+        guard !prompt.isEmpty else { throw DecodeError.badInput("the prompt has no tokens") }
+        if let bad = prompt.first(where: { $0 < 0 || $0 >= model.vocabSize }) {
+            throw DecodeError.badInput("prompt token \(bad) is outside the vocabulary (0..<\(model.vocabSize))")
+        }
+        if let d = settings.draftTokens, let bad = d.first(where: { $0 < 0 || $0 >= model.vocabSize }) {
+            throw DecodeError.badInput("draft token \(bad) is outside the vocabulary (0..<\(model.vocabSize))")
+        }
+        self.model = model; self.prompt = prompt; self.settings = settings
+        self.cache = model.makeCache()
+        self.rng = SeededRNG(seed: settings.seed)
+    }
+
+    var isFinished: Bool { finishReason != nil }
+    /// Positions committed so far (prompt included).
+    var length: Int { prompt.count + generated.count }
+    var lastToken: Int { generated.last ?? prompt[prompt.count - 1] }
+    /// New tokens still allowed.
+    var remaining: Int { settings.maxNewTokens - generated.count }
+    var prefilled: Bool { stats.forwardPasses > 0 }
+
+    /// One forward pass on `cache` (the main one unless given), counted and timed.
+    /// Returns the logits and the `forward` event.
+    func forward(_ tokens: [Int], on cache: KVCache? = nil) throws -> (Logits, TraceEvent) {
+        let c = cache ?? self.cache
+        let start = c.count
+        let t0 = monotonicMs()
+        let logits = try model.forward(tokens: tokens, cache: c)
+        let ms = monotonicMs() - t0
+        stats.forwardPasses += 1
+        stats.forwardMs += ms
+        return (logits, .forward(start: start, count: tokens.count, ms: ms))
+    }
+
+    /// The processed row (logit processor applied) predicting absolute position `position`.
+    func processedRow(_ logits: Logits, _ row: Int, predicting position: Int) -> [Float] {
+        var z = logits.row(row)
+        settings.logitProcessor?(position, &z)
+        return z
+    }
+
+    /// The warped distribution of `row`, which predicts absolute position `position`.
+    func distribution(_ logits: Logits, _ row: Int, predicting position: Int) -> Distribution {
+        Sampler.distribution(logits: processedRow(logits, row, predicting: position), settings: settings.sampler)
+    }
+
+    /// Greedy choice of `row` (after the logit processor).
+    func greedy(_ logits: Logits, _ row: Int, predicting position: Int) -> Int {
+        Sampler.argmax(processedRow(logits, row, predicting: position))
+    }
+
+    /// A fresh random draft token (uniform over the draft set or the vocabulary).
+    func randomDraft() -> Int {
+        if let d = settings.draftTokens { return d[rng.below(d.count)] }
+        return rng.below(model.vocabSize)
+    }
+
+    func isEnd(_ token: Int) -> Bool { settings.isEnd?(token) ?? false }
+
+    /// Commits `tokens` (cut after an end token or at the length limit) and returns the events;
+    /// the number actually committed is `tokens.count` unless the cut applied.
+    @discardableResult
+    func commit(_ tokens: [Int], events: inout [TraceEvent]) -> Int {
+        var kept: [Int] = []
+        for t in tokens {
+            guard kept.count < remaining else { break }
+            kept.append(t)
+            if isEnd(t) { break }
+        }
+        guard !kept.isEmpty else { return 0 }
+        events.append(.commit(start: length, tokens: kept))
+        generated += kept
+        stats.tokensCommitted += kept.count
+        if let last = kept.last, isEnd(last) {
+            finish("eos", events: &events)
+        } else if remaining <= 0 {
+            finish("length", events: &events)
+        }
+        return kept.count
+    }
+
+    func finish(_ reason: String, events: inout [TraceEvent]) {
+        guard finishReason == nil else { return }
+        finishReason = reason
+        events.append(.finished(reason: reason))
+    }
+}
+
+/// Milliseconds on a monotonic clock.
+func monotonicMs() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) * 1000 + Double(ts.tv_nsec) / 1e6
+}

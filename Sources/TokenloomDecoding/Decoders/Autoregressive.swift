@@ -1,0 +1,32 @@
+// Autoregressive: one token per forward pass, greedy (temperature 0) or sampled from the warped
+// distribution. The baseline every other decoder is measured against.
+import TokenloomModels
+
+public final class AutoregressiveDecoder: Decoder {
+    public let name = "AR"
+    let state: DecodeState
+
+    public init(model: CausalModel, prompt: [Int], settings: DecodeSettings) throws {
+        state = try DecodeState(model: model, prompt: prompt, settings: settings)
+    }
+
+    public var prompt: [Int] { state.prompt }
+    public var generated: [Int] { state.generated }
+    public var stats: DecodeStats { state.stats }
+    public var isFinished: Bool { state.isFinished }
+    public var finishReason: String? { state.finishReason }
+
+    public func step() throws -> [TraceEvent] {
+        guard !state.isFinished else { return [] }
+        // The first pass is the prefill of the whole prompt; later passes feed the last token.
+        let inputs = state.prefilled ? [state.lastToken] : state.prompt
+        let (logits, fwd) = try state.forward(inputs)
+        var events = [fwd]
+        let position = state.length
+        let p = state.distribution(logits, logits.rows - 1, predicting: position)
+        events.append(.entropy(position: position, nats: p.entropy))
+        let token = state.settings.sampler.isGreedy ? p.argmax : p.sample(&state.rng)
+        state.commit([token], events: &events)
+        return events
+    }
+}

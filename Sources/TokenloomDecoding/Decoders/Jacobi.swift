@@ -1,0 +1,82 @@
+// Jacobi decoding (greedy): guess a window of W future tokens, run them all in one forward pass,
+// keep the longest prefix of guesses that greedy decoding agrees with (plus the one token the pass
+// always earns), roll the cache back over the rest, and reuse this pass's predictions as the next
+// guesses (the Jacobi fixed-point iteration). Output is exactly greedy AR's.
+//
+//   inputs   c   d1  d2  d3 ... d(W-1)        c = last committed token (position n)
+//   rows     y0  y1  y2  y3 ... y(W-1)        y_j = argmax of row j, predicts position n+j+1
+//   accept d_i while d_i == y_(i-1); commit y0 ... y(m-1); keep the cache for c, d1 ... d(m-1)
+import TokenloomModels
+
+public final class JacobiDecoder: Decoder {
+    public let name = "Jacobi"
+    public let W: Int
+    public let initScheme: DraftInit
+    let state: DecodeState
+    /// Guesses for the positions after the last committed token. // [<= W-1]
+    var drafts: [Int] = []
+
+    public init(model: CausalModel, prompt: [Int], settings: DecodeSettings,
+                window W: Int = 16, initScheme: DraftInit = .repeatLast) throws {
+        guard W >= 1 else { throw DecodeError.badSettings("the window must be >= 1, got \(W)") }
+        self.W = W; self.initScheme = initScheme
+        state = try DecodeState(model: model, prompt: prompt, settings: settings)
+    }
+
+    public var prompt: [Int] { state.prompt }
+    public var generated: [Int] { state.generated }
+    public var stats: DecodeStats { state.stats }
+    public var isFinished: Bool { state.isFinished }
+    public var finishReason: String? { state.finishReason }
+
+    public func step() throws -> [TraceEvent] {
+        guard !state.isFinished else { return [] }
+        if !state.prefilled { return try greedyPrefill(state) }
+        let Leff = min(W, state.remaining)
+        drafts = Array(drafts.prefix(Leff - 1))
+        drafts += initScheme.fill(count: Leff - 1 - drafts.count, firstIndex: state.generated.count + drafts.count,
+                                  available: state.generated + drafts, lastToken: state.lastToken, state: state)
+        let n = state.length - 1                                  // position of the last committed token
+        var events: [TraceEvent] = []
+        for (j, d) in drafts.enumerated() { events.append(.draft(position: n + 1 + j, token: d, q: 1)) }
+        let (logits, fwd) = try state.forward([state.lastToken] + drafts)
+        events.insert(fwd, at: 0)
+        let y = (0..<Leff).map { state.greedy(logits, $0, predicting: n + 1 + $0) }   // [Leff]
+        let m = verifyGreedy(drafts: drafts, y: y, firstPosition: n + 1, state: state, events: &events)
+        let kept = state.commit(Array(y[0..<m]), events: &events)
+        state.cache.truncate(to: n + kept)
+        drafts = Array(y[m...])
+        return events
+    }
+}
+
+/// The first pass of a greedy window decoder: prefill the prompt, commit the argmax.
+func greedyPrefill(_ state: DecodeState) throws -> [TraceEvent] {
+    let (logits, fwd) = try state.forward(state.prompt)
+    var events = [fwd]
+    let token = state.greedy(logits, logits.rows - 1, predicting: state.length)
+    state.commit([token], events: &events)
+    return events
+}
+
+/// Greedy verification: draft i (at position firstPosition+i) is accepted while it equals the
+/// argmax y[i] of the row before it. Returns m, the number of tokens this pass earns
+/// (1 + accepted drafts); y[0 ..< m] are then final. Greedy tests draw nothing: u is 0, and p is 1
+/// for a match and 0 otherwise.
+func verifyGreedy(drafts: [Int], y: [Int], firstPosition: Int, state: DecodeState,
+                  events: inout [TraceEvent]) -> Int {
+    var m = 1
+    for (i, d) in drafts.enumerated() {
+        state.stats.drafted += 1
+        if d == y[i] {
+            state.stats.accepted += 1
+            events.append(.accept(position: firstPosition + i, token: d, p: 1, q: 1, u: 0))
+            m += 1
+        } else {
+            events.append(.reject(position: firstPosition + i, token: d, p: 0, q: 1, u: 0))
+            events.append(.resample(position: firstPosition + i, token: y[i]))
+            break
+        }
+    }
+    return m
+}

@@ -1,0 +1,130 @@
+// SJD: Speculative Jacobi Decoding (Teng et al., ICLR 2025), as the reference code runs it.
+// A Jacobi window whose drafts are judged with speculative sampling's rule instead of exact match,
+// so sampling stays exactly the model's distribution (lossless):
+//   fresh draft x (random / spatial init): q = one-hot(x), accepted with probability p(x);
+//   carried draft x (sampled last pass):   q = last pass's p at that slot;
+//   accept if u < min(1, p(x) / q(x)); at the first rejection resample from norm(max(0, p - q));
+//   if every draft passes, a bonus token from the last row; the rest of the window is refreshed
+//   with this pass's samples (Jacobi update) and the cache is truncated to the accepted prefix.
+// Optional maximal coupling (MC-SJD): a refreshed slot keeps its old draft x with probability
+// min(1, p_new(x) / q_old(x)), else draws from norm(max(0, p_new - q_old)); its marginal stays p_new.
+import TokenloomModels
+
+/// The distribution a draft was drawn from.
+enum DraftQ {
+    case oneHot
+    case dist(Distribution)
+
+    func prob(_ x: Int) -> Double {
+        switch self {
+        case .oneHot: return 1
+        case .dist(let d): return d[x]
+        }
+    }
+}
+
+/// Which acceptance rule SJD applies; `acceptAlways` is deliberately wrong and exists only so the
+/// tests can show their power.
+enum SJDAcceptance { case speculative, acceptAlways }
+
+public final class SJDDecoder: Decoder {
+    public let name = "SJD"
+    public let L: Int
+    public let initScheme: DraftInit
+    public let coupling: Bool
+    let state: DecodeState
+    var rule = SJDAcceptance.speculative
+    /// Drafts for the positions after the last committed token, with their q. // [<= L-1]
+    var drafts: [(token: Int, q: DraftQ)] = []
+
+    public init(model: CausalModel, prompt: [Int], settings: DecodeSettings, window L: Int = 16,
+                initScheme: DraftInit = .random, coupling: Bool = false) throws {
+        guard L >= 1 else { throw DecodeError.badSettings("the window must be >= 1, got \(L)") }
+        self.L = L; self.initScheme = initScheme; self.coupling = coupling
+        state = try DecodeState(model: model, prompt: prompt, settings: settings)
+    }
+
+    public var prompt: [Int] { state.prompt }
+    public var generated: [Int] { state.generated }
+    public var stats: DecodeStats { state.stats }
+    public var isFinished: Bool { state.isFinished }
+    public var finishReason: String? { state.finishReason }
+
+    public func step() throws -> [TraceEvent] {
+        guard !state.isFinished else { return [] }
+        if !state.prefilled {
+            // Prefill, then the first token is sampled normally (one token for this pass).
+            let (logits, fwd) = try state.forward(state.prompt)
+            var events = [fwd]
+            let p = state.distribution(logits, logits.rows - 1, predicting: state.length)
+            events.append(.entropy(position: state.length, nats: p.entropy))
+            state.commit([p.sample(&state.rng)], events: &events)
+            return events
+        }
+        let Leff = min(L, state.remaining)
+        drafts = Array(drafts.prefix(Leff - 1))
+        let fresh = initScheme.fill(count: Leff - 1 - drafts.count,
+                                    firstIndex: state.generated.count + drafts.count,
+                                    available: state.generated + drafts.map(\.token),
+                                    lastToken: state.lastToken, state: state)
+        drafts += fresh.map { (token: $0, q: DraftQ.oneHot) }
+        let n = state.length - 1                                  // position of the last committed token
+        var events: [TraceEvent] = []
+        let (logits, fwd) = try state.forward([state.lastToken] + drafts.map(\.token))
+        events.append(fwd)
+        for (j, d) in drafts.enumerated() { events.append(.draft(position: n + 1 + j, token: d.token, q: d.q.prob(d.token))) }
+        // p[j]: warped distribution of row j, predicting position n+1+j; y[j] ~ p[j].
+        let p = (0..<Leff).map { state.distribution(logits, $0, predicting: n + 1 + $0) }   // [Leff][vocab]
+        let y = p.map { $0.sample(&state.rng) }                                            // [Leff]
+        var out: [Int] = []
+        var allAccepted = true
+        for i in 1..<Leff {
+            let (x, q) = drafts[i - 1]
+            let position = n + i
+            let px = p[i - 1][x], qx = q.prob(x)
+            let u = state.rng.uniform()
+            state.stats.drafted += 1
+            let ratio = qx > 0 ? px / qx : (px > 0 ? Double.infinity : 0)
+            if rule == .acceptAlways || u < min(1, ratio) {
+                state.stats.accepted += 1
+                events.append(.accept(position: position, token: x, p: px, q: qx, u: u))
+                out.append(x)
+            } else {
+                events.append(.reject(position: position, token: x, p: px, q: qx, u: u))
+                let r = residual(p[i - 1], minus: q, draft: x)
+                events.append(.resample(position: position, token: r))
+                out.append(r)
+                allAccepted = false
+                break
+            }
+        }
+        if allAccepted { out.append(y[Leff - 1]) }             // every draft passed: the bonus token
+        let m = out.count
+        let kept = state.commit(out, events: &events)
+        state.cache.truncate(to: n + kept)
+        // Jacobi refresh: this pass's samples (or their coupled versions) become the next drafts.
+        var next: [(token: Int, q: DraftQ)] = []
+        for j in m..<Leff {
+            var token = y[j]
+            if coupling && j < drafts.count {
+                let (x, qOld) = drafts[j]
+                let keep = min(1, qOld.prob(x) > 0 ? p[j][x] / qOld.prob(x) : 0)
+                token = state.rng.uniform() < keep ? x : residual(p[j], minus: qOld, draft: x)
+            }
+            next.append((token: token, q: .dist(p[j])))
+        }
+        drafts = next
+        return events
+    }
+
+    /// A draw from norm(max(0, p - q)); if that is empty (p == q), from p.
+    private func residual(_ p: Distribution, minus q: DraftQ, draft x: Int) -> Int {
+        var r = p.probs                                                                    // [vocab]
+        switch q {
+        case .oneHot: r[x] = 0
+        case .dist(let qd): for v in 0..<r.count { r[v] = max(0, r[v] - qd.probs[v]) }
+        }
+        if r.allSatisfy({ $0 <= 0 }) { return p.sample(&state.rng) }
+        return Sampler.draw(weights: r, u: state.rng.uniform())
+    }
+}
