@@ -8,6 +8,14 @@
 #include <locale.h>
 #include <wchar.h>
 #include <ncursesw/curses.h>
+#include <langinfo.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <langinfo.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 static inline int tl_color_pair(int n) { return (int)COLOR_PAIR(n); }
 static inline int tl_max_y(WINDOW *w) { int y, x; getmaxyx(w, y, x); (void)x; return y; }
@@ -29,4 +37,30 @@ static inline int tl_put_cell(int y, int x, const wchar_t *wch, unsigned int att
     setcchar(&c, wch, (attr_t)attrs, 0, &pair);
     return mvadd_wch(y, x, &c);
 }
+/// Reads one key with the window's timeout: returns 0 for nothing, 1 for a character (in *out),
+/// 2 for a function key code (in *out).
+static inline int tl_read_key(unsigned int *out) {
+    wint_t c = 0;
+    int r = wget_wch(stdscr, &c);
+    *out = (unsigned int)c;
+    if (r == OK) return 1;
+    if (r == KEY_CODE_YES) return 2;
+    return 0;
+}
+
+/// The terminal's size from the tty (rows, cols); 0 when stdout is not a terminal.
+static inline void tl_tty_size(int *rows, int *cols) {
+    struct winsize ws;
+    memset(&ws, 0, sizeof ws);
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0) { *rows = ws.ws_row; *cols = ws.ws_col; }
+    else { *rows = 0; *cols = 0; }
+}
+
+/// Is the current locale's character set UTF-8 (call after setlocale)?
+static inline int tl_locale_is_utf8(void) {
+    const char *cs = nl_langinfo(CODESET);
+    return cs != NULL && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
+}
+
+static inline int tl_set_locale(void) { return setlocale(LC_ALL, "") != NULL; }
 #endif

@@ -37,6 +37,8 @@ public struct DraftSlot: Sendable, Equatable {
     public var q: Double?
     /// SJD2 noise level (0 = clean).
     public var level: Int
+    /// Entropy of this pass's sampling distribution at the slot, in nats, if reported.
+    public var entropy: Double?
 }
 
 /// A CNTP branch point: the stem position, the entropy, the trials and their perplexities.
@@ -45,6 +47,9 @@ public struct BranchState: Sendable, Equatable {
         public var tokens: [Int] = []
         public var probabilities: [Double] = []
         public var perplexity: Double?
+        public init(tokens: [Int] = [], probabilities: [Double] = [], perplexity: Double? = nil) {
+            self.tokens = tokens; self.probabilities = probabilities; self.perplexity = perplexity
+        }
     }
     public var position: Int
     public var entropy: Double

@@ -24,7 +24,7 @@ struct TrackRecorder {
             switch e {
             case .forward: break
             case .draft(let pos, let tok, let q):
-                window[pos] = DraftSlot(position: pos, token: tok, q: q, level: window[pos]?.level ?? 0)
+                window[pos] = DraftSlot(position: pos, token: tok, q: q, level: window[pos]?.level ?? 0, entropy: nil)
             case .accept(let pos, _, let p, let q, let u):
                 verdictAt[pos] = (.accepted, p, q, u)
             case .reject(let pos, let tok, let p, let q, let u):
@@ -60,7 +60,7 @@ struct TrackRecorder {
             case .branchChosen(let trial):
                 branch?.chosen = trial
             case .denoise(let pos, let level):
-                var slot = window[pos] ?? DraftSlot(position: pos, token: nil, q: nil, level: level)
+                var slot = window[pos] ?? DraftSlot(position: pos, token: nil, q: nil, level: level, entropy: nil)
                 slot.level = level
                 window[pos] = slot
             case .fuserGate(let index, let value):
@@ -75,6 +75,7 @@ struct TrackRecorder {
         if window.keys.contains(where: { $0 < frontier }) {
             window = window.filter { $0.key >= frontier }
         }
+        for (pos, h) in entropyAt where window[pos] != nil { window[pos]?.entropy = h }
         return StepRecord(tick: tick, events: events, stats: stats, committedCount: committed.count,
                           window: window.values.sorted { $0.position < $1.position },
                           branch: branch, finished: finished, error: error)

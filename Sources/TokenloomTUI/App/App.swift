@@ -1,0 +1,144 @@
+// App: the explorer's main loop on the main thread — read a key (30 ms timeout), act on the
+// session or the UIState, advance playback, and redraw when the snapshot or the UI changed.
+// The engine runs on the session's queue, so keys are answered while a forward pass runs.
+import Foundation
+import TokenloomSession
+
+public final class App {
+    public private(set) var session: Session
+    public var ui: UIState
+    /// Makes a new session for a changed scenario (`/` prompt, `s` seed); nil for replays.
+    private let remake: ((Scenario) -> Session)?
+
+    public init(session: Session, ui: UIState, remake: ((Scenario) -> Session)?) {
+        self.session = session; self.ui = ui; self.remake = remake
+    }
+
+    /// What the loop should do after a key.
+    public enum Outcome { case carryOn, quit }
+
+    /// Applies one key. Pure apart from the session calls, so tests drive it without a terminal.
+    public func handle(_ key: Key) -> Outcome {
+        if ui.promptDraft != nil { return editPrompt(key) }
+        if key == .resize { return .carryOn }
+        guard let action = KeyMap.action(for: key) else { return .carryOn }
+        let snap = session.snapshot()
+        ui.message = nil
+        switch action {
+        case .next: session.next()
+        case .back: session.back()
+        case .playPause: session.togglePlay()
+        case .faster: session.faster()
+        case .slower: session.slower()
+        case .first: session.first()
+        case .last: session.last()
+        case .compare: ui.compare.toggle()
+        case .nextPane:
+            if !snap.panes.isEmpty { ui.focus = (ui.focus + (key == .backTab ? snap.panes.count - 1 : 1)) % snap.panes.count; ui.cursor = nil }
+        case .heatmap: ui.gridMode = ui.gridMode == .heatmap ? .colour : .heatmap
+        case .stateMap: ui.gridMode = ui.gridMode == .state ? .colour : .state
+        case .imageOnly: ui.gridMode = ui.gridMode == .imageOnly ? .colour : .imageOnly
+        case .colouring: ui.textColouring = ui.textColouring == .entropy ? .probability : .entropy
+            ui.message = "text coloured by \(ui.textColouring.rawValue)"
+        case .explain: ui.overlay = ui.overlay == .explain ? nil : .explain
+        case .help: ui.overlay = ui.overlay == .help ? nil : .help
+        case .theme:
+            let names = Theme.builtinNames
+            let i = names.firstIndex(of: ui.theme.name).map { ($0 + 1) % names.count } ?? 0
+            if let t = Theme.builtin(names[i]) { ui.theme = t; ui.message = "theme: \(t.name)" }
+        case .cursorNext, .cursorPrev, .cursorUp, .cursorDown:
+            moveCursor(action, snap)
+        case .prompt:
+            if remake == nil { ui.message = "a replay's prompt is fixed" } else { ui.promptDraft = "" }
+        case .seed:
+            if remake == nil { ui.message = "a replay's seed is fixed" }
+            else {
+                var sc = session.scenario
+                sc.seed &+= 1
+                replace(with: sc)
+                ui.message = "seed \(sc.seed)"
+            }
+        case .closeOverlay: ui.overlay = nil
+        case .quit:
+            if key == .char("q"), ui.overlay != nil { ui.overlay = nil; return .carryOn }
+            return .quit
+        }
+        return .carryOn
+    }
+
+    private func moveCursor(_ a: Action, _ snap: Snapshot) {
+        guard !snap.panes.isEmpty else { return }
+        let pane = snap.panes[min(ui.focus, snap.panes.count - 1)]
+        guard let here = ui.cursor ?? Inspector.defaultCursor(pane) else { return }
+        var step = 1
+        if a == .cursorUp || a == .cursorDown, case .image(let w, _, _) = snap.presenter.layout { step = w }
+        let delta = (a == .cursorNext || a == .cursorDown) ? step : -step
+        let last = max(pane.current.window.last?.position ?? 0, pane.promptCount + pane.committed.count - 1)
+        var lo = 0
+        if case .image(_, _, let first) = snap.presenter.layout { lo = first }
+        ui.cursor = min(max(lo, here + delta), max(lo, last))
+    }
+
+    private func editPrompt(_ key: Key) -> Outcome {
+        guard var draft = ui.promptDraft else { return .carryOn }
+        switch key {
+        case .escape: ui.promptDraft = nil
+        case .ctrlC: return .quit
+        case .enter:
+            ui.promptDraft = nil
+            let text = draft.trimmingCharacters(in: .whitespaces)
+            if text.isEmpty { ui.message = "the prompt must not be empty"; return .carryOn }
+            var sc = session.scenario
+            sc.prompt = text
+            replace(with: sc)
+            ui.message = "new prompt"
+        case .backspace: if !draft.isEmpty { draft.removeLast() }; ui.promptDraft = draft
+        case .char(let c): if draft.count < 500 { draft.append(c) }; ui.promptDraft = draft
+        default: break
+        }
+        return .carryOn
+    }
+
+    /// Cancels the current session and starts one for `scenario`.
+    private func replace(with scenario: Scenario) {
+        guard let remake else { return }
+        session.cancel()
+        session = remake(scenario)
+        session.start()
+        ui.cursor = nil
+    }
+
+    /// Runs the explorer until `q`, Ctrl-C or a signal; the terminal is restored on every way out.
+    public func run(env: [String: String], forcedMode: ColorMode?) throws {
+        let signals = Signals()
+        defer { signals.cancel() }
+        let term = try Terminal(env: env, forced: forcedMode)
+        defer { term.restore() }
+        ui.colorMode = term.colorMode
+        if !term.utf8 { ui.ascii = true }
+        session.start()
+        var lastVersion = -1
+        var dirty = true
+        while signals.quit == nil {
+            if signals.takeResize() { term.refreshSize(); dirty = true }
+            session.pump()
+            let v = session.version
+            if v != lastVersion || dirty {
+                lastVersion = v; dirty = false
+                term.draw(Screen.render(session.snapshot(), ui, width: term.width, height: term.height))
+            }
+            guard let key = term.readKey() else { continue }
+            if key == .resize { term.refreshSize() }
+            dirty = true
+            if handle(key) == .quit { break }
+            // Answer bursts of keys (held arrows, pasted prompts) before redrawing.
+            var burst = 0
+            while burst < 64, let more = term.readKeyNow() {
+                burst += 1
+                if more == .resize { term.refreshSize() }
+                if handle(more) == .quit { session.cancel(); return }
+            }
+        }
+        session.cancel()
+    }
+}

@@ -1,2 +1,0 @@
-// TokenloomTUI: ncurses views over session snapshots. Renders, never computes.
-import TokenloomSession

@@ -1,0 +1,145 @@
+// GridView: an image decoder's token grid, two image rows per terminal row (`▀`: foreground =
+// top token, background = bottom token). Modes: colour, entropy heatmap, state map, image alone.
+// In mono or ASCII mode each token gets its own cell and a glyph for its state instead.
+import TokenloomSession
+
+/// What one grid slot holds at this tick.
+public enum SlotState: Equatable, Sendable {
+    case empty
+    case committed(Verdict, thisPass: Bool)
+    case draft
+    case rejected
+    case noisy(level: Int)
+}
+
+public struct GridView {
+    public let pane: DecoderSnapshot
+    public let presenter: TokenPresenter
+    public let ui: UIState
+    public let focused: Bool
+
+    public init(pane: DecoderSnapshot, presenter: TokenPresenter, ui: UIState, focused: Bool) {
+        self.pane = pane; self.presenter = presenter; self.ui = ui; self.focused = focused
+    }
+
+    public func state(at position: Int) -> SlotState {
+        let rejected = pane.rejectedThisTick
+        if let c = pane.committed(at: position) {
+            return .committed(c.verdict, thisPass: pane.committedThisTick.contains(position))
+        }
+        if rejected.contains(position) { return .rejected }
+        if let d = pane.draft(at: position) { return d.level > 0 ? .noisy(level: d.level) : .draft }
+        return .empty
+    }
+
+    /// The colour the slot at `position` gets in the current mode.
+    public func colour(at position: Int, maxLevel: Int, maxEntropy: Double) -> RGB {
+        let t = ui.theme
+        let s = state(at: position)
+        switch ui.gridMode {
+        case .imageOnly:
+            if case .committed = s, let c = pane.committed(at: position) { return presenter.colour(of: c.token) ?? t[.foreground] }
+            return t[.emptyCell]
+        case .colour:
+            switch s {
+            case .empty: return t[.emptyCell]
+            case .committed(_, let thisPass):
+                let c = presenter.colour(of: pane.committed(at: position)!.token) ?? t[.foreground]
+                return thisPass ? mix(c, t[.highlight], 0.45) : c
+            case .draft:
+                let c = pane.draft(at: position)?.token.flatMap { presenter.colour(of: $0) } ?? t[.draft]
+                return mix(c, t[.background], 0.6)
+            case .rejected: return t[.rejected]
+            case .noisy(let level): return mix(t[.emptyCell], t[.noisy], Double(level) / Double(max(1, maxLevel)))
+            }
+        case .heatmap:
+            let h = pane.committed(at: position)?.entropy ?? pane.draft(at: position)?.entropy
+            guard let h else { return t[.emptyCell] }
+            let c = t.heat(h / max(maxEntropy, 1e-9))
+            if case .committed = s { return c }
+            return mix(c, t[.background], 0.5)
+        case .state:
+            switch s {
+            case .empty: return t[.emptyCell]
+            case .committed(let v, let thisPass):
+                let c = t[v == .accepted ? .accepted : v == .resampled ? .resampled : .sampled]
+                return thisPass ? mix(c, t[.highlight], 0.5) : c
+            case .draft: return t[.draft]
+            case .rejected: return t[.rejected]
+            case .noisy(let level): return mix(t[.emptyCell], t[.noisy], Double(level) / Double(max(1, maxLevel)))
+            }
+        }
+    }
+
+    /// The glyph for a slot where colour cannot be used.
+    public func glyph(at position: Int) -> Character {
+        let a = ui.ascii
+        switch state(at: position) {
+        case .empty: return "."
+        case .committed(_, let thisPass): return thisPass ? (a ? "@" : "▓") : (a ? "#" : "█")
+        case .draft: return a ? "+" : "▒"
+        case .rejected: return "x"
+        case .noisy: return a ? ":" : "░"
+        }
+    }
+
+    /// Draws into `r`; returns the rows used.
+    @discardableResult
+    public func draw(into canvas: inout Canvas, _ r: Rect) -> Int {
+        guard case .image(let w, let h, let first) = presenter.layout, w > 0, h > 0, r.width > 0, r.height > 0 else { return 0 }
+        let t = ui.theme
+        let rowsPerCell = ui.glyphGrid ? 1 : 2
+        // One grid token per `scale` tokens each way when the pane is smaller than the grid.
+        let scale = max(1, max((w + r.width - 1) / r.width, (h + rowsPerCell * r.height - 1) / (rowsPerCell * r.height)))
+        let cols = (w + scale - 1) / scale
+        let rows = ((h + scale - 1) / scale + rowsPerCell - 1) / rowsPerCell
+        let maxLevel = pane.current.window.map(\.level).max() ?? 0
+        var maxEntropy = 0.0
+        if ui.gridMode == .heatmap {
+            for c in pane.committed { if let e = c.entropy { maxEntropy = max(maxEntropy, e) } }
+            for d in pane.current.window { if let e = d.entropy { maxEntropy = max(maxEntropy, e) } }
+        }
+        let x0 = r.x + max(0, (r.width - cols) / 2)
+        let cursor = focused && ui.gridMode != .imageOnly ? ui.cursor : nil
+        for cy in 0..<min(rows, r.height) {
+            for cx in 0..<cols {
+                let gx = cx * scale
+                let topY = cy * rowsPerCell * scale
+                guard topY < h else { continue }
+                let top = first + topY * w + gx
+                if ui.glyphGrid {
+                    var style = Style(fg: t.color(.foreground), bg: t.color(.background))
+                    if top == cursor { style.attrs = [.reverse] }
+                    canvas[x0 + cx, r.y + cy] = Cell(glyph(at: top), style)
+                    continue
+                }
+                let botY = topY + scale
+                var topC = colour(at: top, maxLevel: maxLevel, maxEntropy: maxEntropy)
+                var botC = botY < h ? colour(at: first + botY * w + gx, maxLevel: maxLevel, maxEntropy: maxEntropy) : t[.background]
+                if let cur = cursor {
+                    if cur == top { topC = t[.cursor] }
+                    if botY < h, cur == first + botY * w + gx { botC = t[.cursor] }
+                }
+                canvas[x0 + cx, r.y + cy] = Cell("▀", Style(fg: .rgb(topC), bg: .rgb(botC)))
+            }
+        }
+        return min(rows, r.height)
+    }
+
+    /// One line under the grid: progress and what the mode shows.
+    public func legend() -> String {
+        guard case .image(let w, let h, _) = presenter.layout else { return "" }
+        let drafts = pane.current.window.filter { $0.level == 0 }.count
+        let noisy = pane.current.window.filter { $0.level > 0 }.count
+        var s = "\(pane.committed.count)/\(w * h) tokens"
+        if drafts > 0 { s += " · \(drafts) drafts" }
+        if noisy > 0 { s += " · \(noisy) noisy" }
+        switch ui.gridMode {
+        case .colour: break
+        case .heatmap: s += " · heatmap: entropy"
+        case .state: s += " · state map"
+        case .imageOnly: s += " · image only"
+        }
+        return s
+    }
+}
