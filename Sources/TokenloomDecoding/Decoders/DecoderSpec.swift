@@ -1,0 +1,71 @@
+// DecoderSpec: a decoder named by the user ("ar", "jacobi", "sjd", "cntp", "lookahead") with its
+// parameters, and the one place that builds it. The CLI, the bench and the session share it.
+import TokenloomModels
+
+public enum DecoderKind: String, CaseIterable, Sendable {
+    case ar, jacobi, sjd, cntp, lookahead
+
+    /// Jacobi and Lookahead are greedy-only (their output is greedy AR's).
+    public var greedyOnly: Bool { self == .jacobi || self == .lookahead }
+}
+
+public struct DecoderSpec: Sendable {
+    public var kind: DecoderKind
+    /// Jacobi / SJD window (W, L); Lookahead window W.
+    public var window: Int?
+    /// Draft initialisation for Jacobi / SJD: random or repeat (repeat-last on text,
+    /// repeat-left on an image grid when gridWidth is set).
+    public var initRandom: Bool?
+    public var gridWidth: Int?
+    public var coupling = false
+    /// Lookahead n-gram size N and guess set G.
+    public var ngram = 4
+    public var guesses = 5
+    public var poolFromPrompt = false
+    public var cntp = CNTPParameters()
+
+    public init(kind: DecoderKind) { self.kind = kind }
+
+    /// Builds the decoder. `punctuation` is CNTP's stop set (`CNTPDecoder.punctuationIDs`).
+    public func make(model: CausalModel, prompt: [Int], settings: DecodeSettings,
+                     punctuation: Set<Int> = []) throws -> Decoder {
+        if kind.greedyOnly && !settings.sampler.isGreedy {
+            throw DecodeError.badSettings("\(kind.rawValue) is greedy only (use --temperature 0, or sjd to sample)")
+        }
+        func scheme(defaultRandom: Bool) -> DraftInit {
+            if initRandom ?? defaultRandom { return .random }
+            if let w = gridWidth { return .repeatLeft(gridWidth: w) }
+            return .repeatLast
+        }
+        switch kind {
+        case .ar:
+            return try AutoregressiveDecoder(model: model, prompt: prompt, settings: settings)
+        case .jacobi:
+            return try JacobiDecoder(model: model, prompt: prompt, settings: settings, window: window ?? 16,
+                                     initScheme: scheme(defaultRandom: false))
+        case .sjd:
+            return try SJDDecoder(model: model, prompt: prompt, settings: settings, window: window ?? 16,
+                                  initScheme: scheme(defaultRandom: true), coupling: coupling)
+        case .cntp:
+            return try CNTPDecoder(model: model, prompt: prompt, settings: settings, punctuation: punctuation,
+                                   parameters: cntp)
+        case .lookahead:
+            return try LookaheadDecoder(model: model, prompt: prompt, settings: settings, W: window ?? 10,
+                                        N: ngram, G: guesses, poolFromPrompt: poolFromPrompt)
+        }
+    }
+}
+
+extension Decoder {
+    /// Why decoding stopped ("eos", "length"), once finished.
+    public var stopReason: String? {
+        switch self {
+        case let d as AutoregressiveDecoder: return d.finishReason
+        case let d as JacobiDecoder: return d.finishReason
+        case let d as SJDDecoder: return d.finishReason
+        case let d as CNTPDecoder: return d.finishReason
+        case let d as LookaheadDecoder: return d.finishReason
+        default: return nil
+        }
+    }
+}
