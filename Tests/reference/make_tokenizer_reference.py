@@ -8,9 +8,14 @@ the pre-token splits that the Python `regex` module gives for the llama3, qwen2 
 gives with SmolLM2's vocabulary and merges relabelled as those pre-tokenizers (a temporary GGUF with no
 tensors and `tokenizer.ggml.pre` changed), so the paths for models we do not have on disk are checked too.
 
+SentencePiece ('llama' tokenizer model) is checked the same way on a small vocabulary made here: SmolLM2's
+first 3,000 tokens rewritten as SentencePiece pieces (spaces as U+2581, score = -rank), plus <0xXX> byte
+tokens and two control tokens, written as a tensor-less GGUF that the Swift tests read too.
+
 Usage: python3 Tests/reference/make_tokenizer_reference.py [model.gguf]
-Output: Tests/ModelsTests/Fixtures/tokenizer/smollm2_reference.json
+Output: Tests/ModelsTests/Fixtures/tokenizer/{smollm2_reference.json, spm_vocab.gguf, spm_reference.json}
 """
+import ctypes
 import json
 import os
 import sys
@@ -121,6 +126,74 @@ def write_with_pre(src, pre, dest):
     w.close()
 
 
+def gpt2_byte_decoder():
+    """GPT-2's byte-level character -> byte map."""
+    table, n = {}, 0
+    for b in range(256):
+        if 33 <= b <= 126 or 161 <= b <= 172 or 174 <= b <= 255:
+            table[chr(b)] = b
+        else:
+            table[chr(256 + n)] = b
+            n += 1
+    return table
+
+
+def write_spm_vocab(src, dest):
+    """A SentencePiece vocabulary derived from SmolLM2's first tokens (see the module docstring)."""
+    r = gguf.GGUFReader(src)
+    f = r.fields["tokenizer.ggml.tokens"]
+    bpe = [bytes(f.parts[i]).decode("utf-8") for i in f.data]
+    dec = gpt2_byte_decoder()
+    tokens, scores, types = ["<unk>", "<s>", "</s>"], [0.0, 0.0, 0.0], [2, 3, 3]
+    for b in range(256):
+        tokens.append("<0x%02X>" % b)
+        scores.append(0.0)
+        types.append(6)
+    tokens += ["<|im_start|>", "<|im_end|>"]
+    scores += [0.0, 0.0]
+    types += [3, 3]
+    seen = set(tokens)
+    for rank, t in enumerate(bpe[17:3000]):
+        try:
+            piece = bytes(dec[c] for c in t).decode("utf-8").replace(" ", "\u2581")
+        except (KeyError, UnicodeDecodeError):
+            continue
+        if piece and piece not in seen:
+            seen.add(piece)
+            tokens.append(piece)
+            scores.append(-float(rank))
+            types.append(1)
+    w = gguf.GGUFWriter(dest, "llama")
+    w.add_context_length(2048)
+    w.add_embedding_length(64)
+    w.add_block_count(1)
+    w.add_feed_forward_length(128)
+    w.add_head_count(2)
+    w.add_layer_norm_rms_eps(1e-5)
+    w.add_tokenizer_model("llama")
+    w.add_token_list(tokens)
+    w.add_token_scores(scores)
+    w.add_token_types(types)
+    w.add_bos_token_id(1)
+    w.add_eos_token_id(2)
+    w.add_unk_token_id(0)
+    w.add_add_bos_token(True)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+def detokenize(llm, ids):
+    """llama.cpp's own detokenizer (remove_special=False, unparse_special=True)."""
+    vocab = llama_cpp.llama_model_get_vocab(llm.model)
+    arr = (llama_cpp.llama_token * max(1, len(ids)))(*ids)
+    cap = 16 * len(ids) + 16
+    buf = ctypes.create_string_buffer(cap)
+    n = llama_cpp.llama_detokenize(vocab, arr, len(ids), buf, cap, False, True)
+    return buf.raw[:n].decode("utf-8", errors="replace")
+
+
 def split(pattern, s):
     return [m.group(0) for m in regex.finditer(pattern, s)]
 
@@ -162,6 +235,24 @@ def main():
         json.dump(out, f, ensure_ascii=False, indent=1)
         f.write("\n")
     print(f"wrote {len(cases)} cases to {os.path.normpath(dest)}")
+
+    spm_path = os.path.join(here, "..", "ModelsTests", "Fixtures", "tokenizer", "spm_vocab.gguf")
+    write_spm_vocab(src, spm_path)
+    spm = llama_cpp.Llama(model_path=spm_path, vocab_only=True, verbose=False)
+    spm_cases = []
+    for s in STRINGS:
+        ids = spm.tokenize(s.encode("utf-8"), add_bos=False, special=True)
+        spm_cases.append({"text": s, "ids": ids, "detokenized": detokenize(spm, ids)})
+    spm_out = {
+        "source": f"llama-cpp-python {llama_cpp.__version__}, tokenize(add_bos=False, special=True), llama_detokenize(remove_special=False, unparse_special=True)",
+        "hello_with_add_bos_true": spm.tokenize(b"Hello", add_bos=True, special=True),
+        "cases": spm_cases,
+    }
+    spm_dest = os.path.join(here, "..", "ModelsTests", "Fixtures", "tokenizer", "spm_reference.json")
+    with open(spm_dest, "w", encoding="utf-8") as f:
+        json.dump(spm_out, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+    print(f"wrote {len(spm_cases)} SentencePiece cases to {os.path.normpath(spm_dest)}")
 
 
 if __name__ == "__main__":
