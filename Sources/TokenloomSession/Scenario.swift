@@ -4,7 +4,7 @@
 import TokenloomDecoding
 
 /// One decoder to run and its settings. Fields a decoder does not use are ignored by it.
-public struct DecoderSpec: Sendable, Equatable {
+public struct DecoderChoice: Sendable, Equatable {
     /// "AR", "Jacobi", "SJD", "SJD2", "CNTP" or "Lookahead".
     public var name: String
     /// Jacobi / SJD / SJD2 window length L (drafts verified per pass).
@@ -24,13 +24,13 @@ public struct Scenario: Sendable, Equatable {
     public var prompt: String
     public var chat: Bool
     /// One to four decoders, run in lockstep.
-    public var decoders: [DecoderSpec]
+    public var decoders: [DecoderChoice]
     public var seed: UInt64
     /// Tokens to generate after the prompt (image models: the whole grid, whatever this says).
     public var maxNewTokens: Int
     public var threads: Int?
 
-    public init(modelRef: String, prompt: String, chat: Bool = false, decoders: [DecoderSpec], seed: UInt64 = 42,
+    public init(modelRef: String, prompt: String, chat: Bool = false, decoders: [DecoderChoice], seed: UInt64 = 42,
                 maxNewTokens: Int = 256, threads: Int? = nil) {
         self.modelRef = modelRef; self.prompt = prompt; self.chat = chat; self.decoders = decoders
         self.seed = seed; self.maxNewTokens = maxNewTokens; self.threads = threads

@@ -208,8 +208,7 @@ public final class Session: @unchecked Sendable {
         }
         let allStopped = stopped.allSatisfy { $0 }
         locked {
-            defer { running = false }
-            guard !cancelled else { return }
+            guard !cancelled else { running = false; return }
             for i in tracks.indices {
                 var rec = records[i]
                 if let prev = tracks[i].records.last, rec.error == nil, prev.error != nil { rec.error = prev.error }

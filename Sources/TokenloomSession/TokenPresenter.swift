@@ -26,7 +26,7 @@ public protocol TokenPresenter: Sendable {
 public struct IDPresenter: TokenPresenter {
     public let layout: TokenLayout
     public init(layout: TokenLayout = .text) { self.layout = layout }
-    public func piece(_ token: Int) -> String { "#\(token) " }
+    public func piece(_ token: Int) -> String { token < 0 ? "·" : "#\(token) " }
     public func colour(of token: Int) -> RGB? {
         // A fixed, spread-out colour per id so that grids of ids stay legible.
         let h = UInt32(truncatingIfNeeded: token &* 2654435761)

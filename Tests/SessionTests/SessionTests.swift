@@ -22,6 +22,20 @@ import TokenloomDecoding
         #expect(snap.panes[0].committed.count == 5)
     }
 
+    @Test func keysPressedWhileATickRunsQueueExactlyOneTickEach() {
+        let s = Session(scenario: fakeScenario, builder: fakeBuilder {
+            let d = FakeWindowDecoder(name: "AR", window: 1, length: 100); d.stepDelay = 5_000; return [d]
+        })
+        s.start()
+        #expect(s.waitUntilIdle())
+        for _ in 0..<10 { s.next(); usleep(2_000) }
+        #expect(s.waitUntilIdle())
+        let snap = s.snapshot()
+        #expect(snap.head == 10 && snap.tick == 10)
+        #expect(snap.panes[0].nfe == 10)
+        #expect(snap.panes[0].recent.map(\.tick) == Array(3...10))
+    }
+
     @Test func steppingBackIsALookupOfTheSameState() {
         let s = Session(scenario: fakeScenario, builder: fakeBuilder { [FakeWindowDecoder(name: "SJD")] })
         s.start()
