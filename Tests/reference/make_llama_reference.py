@@ -41,11 +41,22 @@ def top_k(logits, k):
     return [{"id": int(i), "logit": float(logits[i])} for i in ids]
 
 
+# Other valid llama.cpp attention set-ups: their top-10 logits differ from the default's by the
+# "spread" recorded per prompt, llama.cpp's own sensitivity to attention rounding on this model.
+ALTERNATIVES = [dict(flash_attn=True), dict(type_k=0, type_v=0)]  # 0 = GGML_TYPE_F32 cache
+
+
+def last_logits(path, tokens, **kw):
+    llm = llama_cpp.Llama(model_path=path, n_ctx=512, n_threads=2, logits_all=True, verbose=False, **kw)
+    llm.eval(tokens)
+    return np.array(llm.scores[llm.n_tokens - 1], dtype=np.float32)
+
+
 def main():
     path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(model_dir(), MODEL_FILE)
     llm = llama_cpp.Llama(model_path=path, n_ctx=512, n_threads=2, n_batch=512,
                           logits_all=True, verbose=False, seed=0)
-    out = {"model": MODEL_FILE, "llama_cpp_python": llama_cpp.__version__, "n_threads": 2,
+    out = {"model": MODEL_FILE, "alternatives": [str(kw) for kw in ALTERNATIVES], "llama_cpp_python": llama_cpp.__version__, "n_threads": 2,
            "steps": STEPS, "prompts": []}
     for text, special in PROMPTS:
         llm.reset()
@@ -60,8 +71,12 @@ def main():
             margins.append(float(logits[order[0]] - logits[order[1]]))
             llm.eval([int(order[0])])
             logits = np.array(llm.scores[llm.n_tokens - 1], dtype=np.float32)
+        top_ids = np.argsort(-first, kind="stable")[:TOP]
+        spread = max(float(np.abs(last_logits(path, tokens, **kw)[top_ids] - first[top_ids]).max())
+                     for kw in ALTERNATIVES)
         out["prompts"].append({"text": text, "parse_special": special, "tokens": [int(t) for t in tokens],
-                               "top": top_k(first, TOP), "greedy": greedy, "margins": margins})
+                               "top": top_k(first, TOP), "greedy": greedy, "margins": margins,
+                               "spread": spread})
     dest = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ModelsTests", "Fixtures",
                         "reference", "smollm2_llama_cpp.json")
     with open(dest, "w") as f:

@@ -1,0 +1,208 @@
+// LlamaModel: the Llama-architecture forward pass (SmolLM2, TinyLlama, Llama 2/3, and Qwen2 with its
+// q/k/v biases) over weights read in place from a mapped GGUF file.
+//
+//   x = embed(inputs)                                     // [k, d]
+//   per layer:  h = rmsnorm(x) g_attn
+//               q, k, v = h Wq^T, h Wk^T, h Wv^T (+ b)    // [k, H hd], [k, Hkv hd] x2 (k, v into the cache)
+//               rope(q, k) at positions n0 ..< n0+k
+//               x += attention(q, cache K, cache V) Wo^T  // causal over cache + new rows
+//               h = rmsnorm(x) g_ffn
+//               x += (silu(h Wg^T) * (h Wu^T)) Wd^T
+//   logits = rmsnorm(x) g_out  W_out^T                    // [k, vocab]; W_out = token_embd when tied
+import TokenloomKernels
+
+public final class LlamaModel: CausalModel, @unchecked Sendable {
+    struct Layer {
+        let attnNorm: [Float]                    // [d]
+        let wq, wk, wv, wo: WeightMatrix         // [H hd, d], [Hkv hd, d] x2, [d, H hd]
+        let bq, bk, bv: [Float]?                 // Qwen2 biases
+        let ffnNorm: [Float]                     // [d]
+        let wGate, wUp, wDown: WeightMatrix      // [ff, d] x2, [d, ff]
+    }
+
+    public let hp: LlamaHyperparameters
+    public let displayName: String
+    public var vocabSize: Int { hp.vocab }
+    public var embeddingDim: Int { hp.embedding }
+    /// Positions a cache holds: the trained context, capped by the capacity asked for at load.
+    public let contextLength: Int
+    /// Kernel threads.
+    public let threads: Int
+    /// The file the weights live in (mapped; must outlive the model, so the model owns it).
+    public let file: GGUFFile
+
+    let layers: [Layer]
+    let tokenEmbedding: WeightMatrix            // [vocab, d]
+    let outputNorm: [Float]                     // [d]
+    let output: WeightMatrix                    // [vocab, d]
+    let ropeCos: [Float], ropeSin: [Float]      // [contextLength, ropeDims/2]
+
+    /// Loads a `llama` / `qwen2` GGUF. `cacheCapacity` caps the positions a cache holds (RAM).
+    public init(file: GGUFFile, cacheCapacity: Int = 4096, threads: Int? = nil) throws {
+        let hp = try LlamaHyperparameters(file: file)
+        self.hp = hp
+        self.file = file
+        self.threads = max(1, threads ?? Parallel.coreCount)
+        displayName = file.metadata["general.name"]?.string ?? hp.architecture
+        contextLength = max(1, min(hp.contextLength, cacheCapacity))
+        let path = file.path
+
+        func matrix(_ name: String, rows: Int, cols: Int) throws -> WeightMatrix {
+            let t = try file.tensor(name)
+            guard t.dims == [cols, rows] else {
+                throw ModelError.badShape(path: path, tensor: name, expected: [cols, rows], found: t.dims)
+            }
+            guard let w = WeightMatrix(type: t.type, rows: rows, cols: cols, bytes: file.bytes(of: t)) else {
+                throw ModelError.unsupportedTensorType(path: path, tensor: name, type: t.type.name)
+            }
+            return w
+        }
+        func vector(_ name: String, _ n: Int) throws -> [Float] {
+            let t = try file.tensor(name)
+            guard t.dims == [n] else { throw ModelError.badShape(path: path, tensor: name, expected: [n], found: t.dims) }
+            guard let w = WeightMatrix(type: t.type, rows: 1, cols: n, bytes: file.bytes(of: t)) else {
+                throw ModelError.unsupportedTensorType(path: path, tensor: name, type: t.type.name)
+            }
+            var out = [Float](repeating: 0, count: n)
+            out.withUnsafeMutableBufferPointer { w.dequantizeRow(0, into: $0.baseAddress!) }
+            guard out.allSatisfy({ $0.isFinite }) else {
+                throw ModelError.inconsistent(path: path, detail: "tensor '\(name)' holds non-finite values")
+            }
+            return out
+        }
+        func optionalVector(_ name: String, _ n: Int) throws -> [Float]? {
+            file.tensorsByName[name] == nil ? nil : try vector(name, n)
+        }
+
+        let d = hp.embedding, ff = hp.feedForward
+        tokenEmbedding = try matrix("token_embd.weight", rows: hp.vocab, cols: d)
+        outputNorm = try vector("output_norm.weight", d)
+        output = file.tensorsByName["output.weight"] == nil ? tokenEmbedding
+            : try matrix("output.weight", rows: hp.vocab, cols: d)
+        layers = try (0..<hp.layers).map { l in
+            let p = "blk.\(l)."
+            return Layer(attnNorm: try vector(p + "attn_norm.weight", d),
+                         wq: try matrix(p + "attn_q.weight", rows: hp.qDim, cols: d),
+                         wk: try matrix(p + "attn_k.weight", rows: hp.kvDim, cols: d),
+                         wv: try matrix(p + "attn_v.weight", rows: hp.kvDim, cols: d),
+                         wo: try matrix(p + "attn_output.weight", rows: d, cols: hp.qDim),
+                         bq: try optionalVector(p + "attn_q.bias", hp.qDim),
+                         bk: try optionalVector(p + "attn_k.bias", hp.kvDim),
+                         bv: try optionalVector(p + "attn_v.bias", hp.kvDim),
+                         ffnNorm: try vector(p + "ffn_norm.weight", d),
+                         wGate: try matrix(p + "ffn_gate.weight", rows: ff, cols: d),
+                         wUp: try matrix(p + "ffn_up.weight", rows: ff, cols: d),
+                         wDown: try matrix(p + "ffn_down.weight", rows: d, cols: ff))
+        }
+        (ropeCos, ropeSin) = Ops.ropeTables(count: contextLength, dims: hp.ropeDims, base: hp.ropeBase)
+    }
+
+    public convenience init(path: String, cacheCapacity: Int = 4096, threads: Int? = nil) throws {
+        try self.init(file: GGUFFile(path: path), cacheCapacity: cacheCapacity, threads: threads)
+    }
+
+    public func makeCache() -> KVCache {
+        KVCache(layers: hp.layers, kvDim: hp.kvDim, capacity: contextLength)
+    }
+
+    public func forward(_ inputs: [ModelInput], cache: KVCache) throws -> Logits {
+        let k = inputs.count
+        guard k > 0 else { return Logits(rows: 0, vocab: hp.vocab, data: []) }
+        let x = try run(inputs, cache: cache, stopAfter: hp.layers)
+        defer { x.deallocate() }
+        // logits = rmsnorm(x) g_out W_out^T   [k, vocab]
+        let h = Activations(k: k, cols: hp.embedding)
+        Ops.rmsNorm(x, outputNorm, rows: k, n: hp.embedding, eps: hp.rmsEps, into: h.x)
+        var data = [Float](repeating: 0, count: k * hp.vocab)
+        data.withUnsafeMutableBufferPointer { MatMul.run(output, h, into: $0.baseAddress!, threads: threads) }
+        return Logits(rows: k, vocab: hp.vocab, data: data)
+    }
+
+    /// The residual stream after block `layer` (0 = the token embeddings, `hp.layers` = the last
+    /// block, before the final norm) for each token of `tokens`, run on a fresh cache. // [tokens, d]
+    public func hiddenStates(tokens: [Int], layer: Int) throws -> [[Float]] {
+        guard (0...hp.layers).contains(layer) else {
+            throw ModelError.badInput("hidden-state layer \(layer) is outside 0...\(hp.layers)")
+        }
+        guard !tokens.isEmpty else { return [] }
+        let x = try run(tokens.map { .token($0) }, cache: makeCache(), stopAfter: layer)
+        defer { x.deallocate() }
+        let d = hp.embedding
+        return (0..<tokens.count).map { Array(UnsafeBufferPointer(start: x + $0 * d, count: d)) }
+    }
+
+    /// Embeds `inputs`, runs blocks 0 ..< stopAfter at the positions after `cache`, appends their
+    /// keys and values to the cache, and returns the residual stream [k, d] (caller deallocates).
+    func run(_ inputs: [ModelInput], cache: KVCache, stopAfter: Int) throws -> UnsafeMutablePointer<Float> {
+        let k = inputs.count, d = hp.embedding, n0 = cache.count
+        guard cache.layers == hp.layers, cache.kvDim == hp.kvDim, cache.capacity <= contextLength else {
+            throw ModelError.badInput("the cache was not made by this model (makeCache())")
+        }
+        guard n0 + k <= cache.capacity else { throw ModelError.contextFull(needed: n0 + k, context: cache.capacity) }
+
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: k * d)      // [k, d] residual stream
+        var ok = false
+        defer { if !ok { x.deallocate() } }
+        for (j, input) in inputs.enumerated() {
+            switch input {
+            case .token(let t):
+                guard t >= 0 && t < hp.vocab else {
+                    throw ModelError.badInput("token id \(t) is outside the vocabulary of \(hp.vocab)")
+                }
+                tokenEmbedding.dequantizeRow(t, into: x + j * d)
+            case .embedding(let v, _):
+                guard v.count == d else {
+                    throw ModelError.badInput("embedding input has \(v.count) values, the model's width is \(d)")
+                }
+                v.withUnsafeBufferPointer { (x + j * d).update(from: $0.baseAddress!, count: d) }
+            }
+        }
+
+        let hIn = Activations(k: k, cols: d)                  // normed input of q/k/v and gate/up
+        let attn = Activations(k: k, cols: hp.qDim)           // attention output, input of Wo
+        let gate = Activations(k: k, cols: hp.feedForward)    // silu(gate) * up, input of Wd
+        let q = UnsafeMutablePointer<Float>.allocate(capacity: k * hp.qDim)         // [k, H hd]
+        let up = UnsafeMutablePointer<Float>.allocate(capacity: k * hp.feedForward) // [k, ff]
+        let delta = UnsafeMutablePointer<Float>.allocate(capacity: k * d)           // [k, d]
+        defer { q.deallocate(); up.deallocate(); delta.deallocate() }
+
+        for (l, L) in layers.prefix(stopAfter).enumerated() {
+            let kNew = cache.keyRow(l, n0), vNew = cache.valueRow(l, n0)          // [k, Hkv hd] each
+            Ops.rmsNorm(x, L.attnNorm, rows: k, n: d, eps: hp.rmsEps, into: hIn.x)
+            hIn.invalidate()
+            MatMul.run([.init(L.wq, into: q), .init(L.wk, into: kNew), .init(L.wv, into: vNew)], hIn, threads: threads)
+            if let b = L.bq { addBias(q, b, rows: k) }
+            if let b = L.bk { addBias(kNew, b, rows: k) }
+            if let b = L.bv { addBias(vNew, b, rows: k) }
+            ropeCos.withUnsafeBufferPointer { c in
+                ropeSin.withUnsafeBufferPointer { s in
+                    Ops.rope(q, rows: k, heads: hp.heads, headDim: hp.headDim, dims: hp.ropeDims,
+                             startPosition: n0, cos: c.baseAddress!, sin: s.baseAddress!, neox: hp.ropeNeox)
+                    Ops.rope(kNew, rows: k, heads: hp.kvHeads, headDim: hp.headDim, dims: hp.ropeDims,
+                             startPosition: n0, cos: c.baseAddress!, sin: s.baseAddress!, neox: hp.ropeNeox)
+                }
+            }
+            Ops.attention(q: q, keys: cache.keys[l], values: cache.values[l], n0: n0, k: k, heads: hp.heads,
+                          kvHeads: hp.kvHeads, headDim: hp.headDim, into: attn.x, threads: threads)
+            attn.invalidate()
+            MatMul.run(L.wo, attn, into: delta, threads: threads)
+            for i in 0..<(k * d) { x[i] += delta[i] }
+
+            Ops.rmsNorm(x, L.ffnNorm, rows: k, n: d, eps: hp.rmsEps, into: hIn.x)
+            hIn.invalidate()
+            MatMul.run([.init(L.wGate, into: gate.x), .init(L.wUp, into: up)], hIn, threads: threads)
+            Ops.swiGLU(gate.x, up, n: k * hp.feedForward)
+            gate.invalidate()
+            MatMul.run(L.wDown, gate, into: delta, threads: threads)
+            for i in 0..<(k * d) { x[i] += delta[i] }
+        }
+        if stopAfter == hp.layers { cache.advance(by: k) }
+        ok = true
+        return x
+    }
+
+    private func addBias(_ y: UnsafeMutablePointer<Float>, _ b: [Float], rows: Int) {
+        let n = b.count
+        for r in 0..<rows { for i in 0..<n { y[r * n + i] += b[i] } }
+    }
+}

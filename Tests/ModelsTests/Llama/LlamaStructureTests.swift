@@ -1,0 +1,147 @@
+// LlamaModel's structure on tiny random-weight files: k-position forward == k single forwards,
+// truncation, embedding inputs, tied/untied output, biases, NeoX RoPE, and clear errors for bad files.
+import Testing
+import TokenloomKernels
+@testable import TokenloomModels
+
+func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
+    zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
+}
+
+@Suite struct LlamaStructureTests {
+    static let configs: [TinyLlamaFile.Config] = {
+        var untied = TinyLlamaFile.Config(); untied.tied = false; untied.weightType = .q8_0
+        var qwen = TinyLlamaFile.Config(); qwen.arch = "qwen2"; qwen.biases = true; qwen.weightType = .q4_0
+        var f32 = TinyLlamaFile.Config(); f32.weightType = .f32; f32.kvHeads = 4
+        return [TinyLlamaFile.Config(), untied, qwen, f32]
+    }()
+
+    @Test(arguments: 0..<configs.count) func kPositionsEqualSingleForwards(index: Int) throws {
+        let model = try TinyLlamaFile.model(Self.configs[index])
+        let tokens = [3, 17, 42, 5, 9, 0, 49, 23, 11]
+        let batched = try model.forward(tokens: tokens, cache: model.makeCache())
+        let cache = model.makeCache()
+        for (j, t) in tokens.enumerated() {
+            let single = try model.forward(tokens: [t], cache: cache)
+            #expect(maxAbsDiff(single.row(0), batched.row(j)) <= 1e-3, "position \(j)")
+        }
+        #expect(cache.count == tokens.count)
+        // Mixed split: 4 then 5 positions.
+        let c2 = model.makeCache()
+        let a = try model.forward(tokens: Array(tokens[0..<4]), cache: c2)
+        let b = try model.forward(tokens: Array(tokens[4...]), cache: c2)
+        #expect(maxAbsDiff(a.data + b.data, batched.data) <= 1e-3)
+    }
+
+    @Test func truncateThenForwardEqualsForwardDirectly() throws {
+        let model = try TinyLlamaFile.model()
+        let direct = try model.forward(tokens: [1, 2, 3, 4, 5, 6], cache: model.makeCache())
+        let cache = model.makeCache()
+        _ = try model.forward(tokens: [1, 2, 3, 40, 41, 42, 43], cache: cache)   // a rejected draft
+        cache.truncate(to: 3)
+        let again = try model.forward(tokens: [4, 5, 6], cache: cache)
+        #expect(cache.count == 6)
+        for j in 0..<3 { #expect(maxAbsDiff(again.row(j), direct.row(3 + j)) <= 1e-4) }
+        // A copied cache evolves independently.
+        let fork = cache.copy()
+        fork.truncate(to: 5)
+        let viaFork = try model.forward(tokens: [6], cache: fork)
+        #expect(maxAbsDiff(viaFork.row(0), direct.row(5)) <= 1e-4)
+        #expect(cache.count == 6)
+    }
+
+    @Test func embeddingInputOfTheTokenRowEqualsTheToken() throws {
+        let model = try TinyLlamaFile.model()
+        var row = [Float](repeating: 0, count: model.embeddingDim)
+        row.withUnsafeMutableBufferPointer { model.tokenEmbedding.dequantizeRow(17, into: $0.baseAddress!) }
+        let a = try model.forward([.token(3), .token(17)], cache: model.makeCache())
+        let b = try model.forward([.token(3), .embedding(row, level: 0)], cache: model.makeCache())
+        #expect(a.data == b.data)
+    }
+
+    @Test func hiddenStatesAreTheResidualStream() throws {
+        let model = try TinyLlamaFile.model()
+        let h0 = try model.hiddenStates(tokens: [5, 6], layer: 0)
+        var row = [Float](repeating: 0, count: model.embeddingDim)
+        row.withUnsafeMutableBufferPointer { model.tokenEmbedding.dequantizeRow(6, into: $0.baseAddress!) }
+        #expect(h0[1] == row)
+        let h2 = try model.hiddenStates(tokens: [5, 6], layer: 2)
+        #expect(h2.count == 2 && h2[0].count == model.embeddingDim && h2[1] != row)
+        #expect(throws: ModelError.self) { try model.hiddenStates(tokens: [1], layer: 3) }
+    }
+
+    @Test func tiedAndUntiedOutputsDiffer() throws {
+        var untied = TinyLlamaFile.Config(); untied.tied = false
+        let a = try TinyLlamaFile.model().forward(tokens: [1, 2], cache: TinyLlamaFile.model().makeCache())
+        let m = try TinyLlamaFile.model(untied)
+        let b = try m.forward(tokens: [1, 2], cache: m.makeCache())
+        #expect(a.vocab == b.vocab && a.data != b.data)
+    }
+
+    @Test func threadCountDoesNotChangeResults() throws {
+        let m1 = try TinyLlamaFile.model(threads: 1), m3 = try TinyLlamaFile.model(threads: 3)
+        let a = try m1.forward(tokens: [4, 8, 15, 16, 23, 42], cache: m1.makeCache())
+        let b = try m3.forward(tokens: [4, 8, 15, 16, 23, 42], cache: m3.makeCache())
+        #expect(a.data == b.data)
+    }
+
+    @Test func badInputsThrow() throws {
+        let model = try TinyLlamaFile.model()
+        #expect(throws: ModelError.self) { try model.forward(tokens: [50], cache: model.makeCache()) }
+        #expect(throws: ModelError.self) { try model.forward(tokens: [-1], cache: model.makeCache()) }
+        #expect(throws: ModelError.self) { try model.forward([.embedding([1, 2], level: 0)], cache: model.makeCache()) }
+        let cache = model.makeCache()
+        #expect(throws: ModelError.self) { try model.forward(tokens: [Int](repeating: 1, count: 65), cache: cache) }
+        #expect(cache.count == 0)
+        let other = KVCache(layers: 3, kvDim: 32, capacity: 8)
+        #expect(throws: ModelError.self) { try model.forward(tokens: [1], cache: other) }
+    }
+
+    @Test func absurdOrInconsistentHyperparametersAreModelErrors() throws {
+        func load(_ overrides: [(String, GGUFValue)]) throws {
+            var c = TinyLlamaFile.Config(); c.overrides = overrides
+            _ = try LlamaModel(file: GGUFFile(bytes: TinyLlamaFile.make(c), path: "bad.gguf"))
+        }
+        let cases: [[(String, GGUFValue)]] = [
+            [("llama.block_count", .uint32(0))],
+            [("llama.block_count", .uint32(3))],                  // blk.2 tensors missing
+            [("llama.attention.head_count", .uint32(5))],         // 64 not divisible by 5
+            [("llama.attention.head_count_kv", .uint32(3))],      // does not divide 4
+            [("llama.embedding_length", .uint32(1 << 30))],
+            [("llama.feed_forward_length", .uint32(97))],          // tensor shapes disagree
+            [("llama.rope.freq_base", .float32(-1))],
+            [("llama.vocab_size", .uint32(51))],
+        ]
+        for o in cases {
+            #expect(throws: (any Error).self, "\(o[0].0)") { try load(o) }
+            do { try load(o) } catch {
+                #expect(error is ModelError || error is GGUFError, "\(o[0].0): \(error)")
+                #expect("\(error)".contains("bad.gguf"), "\(error)")
+            }
+        }
+    }
+
+    @Test func loaderDispatchesOnArchitecture() throws {
+        var c = TinyLlamaFile.Config(); c.arch = "gpt-j"
+        let bytes = TinyLlamaFile.make(c)
+        let path = FileManagerTemp.write(bytes, name: "gptj.gguf")
+        defer { FileManagerTemp.remove(path) }
+        do { _ = try ModelLoader.load(path: path); Issue.record("expected unknownArchitecture") } catch let e as ModelError {
+            #expect("\(e)".contains("gpt-j"))
+        }
+        let okPath = FileManagerTemp.write(TinyLlamaFile.make(), name: "tiny-ok.gguf")
+        defer { FileManagerTemp.remove(okPath) }
+        let m = try ModelLoader.load(path: okPath)
+        #expect(m.vocabSize == 50 && m.embeddingDim == 64 && m.contextLength == 64)
+    }
+}
+
+import Foundation
+enum FileManagerTemp {
+    static func write(_ bytes: [UInt8], name: String) -> String {
+        let path = NSTemporaryDirectory() + "tokenloom-\(ProcessInfo.processInfo.processIdentifier)-" + name
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        return path
+    }
+    static func remove(_ path: String) { try? FileManager.default.removeItem(atPath: path) }
+}
