@@ -62,6 +62,17 @@ import Testing
         }
     }
 
+    /// Tokens compare as bytes (as in llama.cpp), not as canonically equivalent Swift strings.
+    @Test func canonicallyEquivalentTokensStayDistinct() throws {
+        let tokens = ["<unk>", "<s>", "</s>", "\u{2581}", "\u{E9}", "e\u{301}", "e", "\u{301}"]
+        let types: [TokenType] = [.unknown, .control, .control, .normal, .normal, .normal, .normal, .normal]
+        let tok = try SentencePieceTokenizer(tokens: tokens, types: types, scores: [0, 0, 0, 0, -1, -1, -2, -2])
+        #expect(tok.tokenID("e\u{301}") == 5 && tok.tokenID("\u{E9}") == 4)
+        #expect(tok.encode("\u{E9}", addSpecial: false) == [3, 4])
+        #expect(tok.encode("e\u{301}", addSpecial: false) == [3, 5])
+        #expect(tok.encode("e\u{301}", addSpecial: true) == [1, 3, 5])
+    }
+
     @Test func loaderPicksByteLevelBPEForSmolLM2() throws {
         let tok = try TokenizerLoader.load(from: try GGUFFile(path: try ModelStore.smolLM2ForTests()))
         #expect(tok is BPETokenizer)

@@ -121,6 +121,26 @@ import Testing
         #expect(ChatTemplate(template: nil).prompt(user: "raw text") == "raw text")
     }
 
+    /// llama.cpp's defaults when `tokenizer.ggml.add_bos_token` is absent: BOS for Llama-3's pre-tokenizer only.
+    @Test func addBOSDefaultsFollowLlamaCpp() throws {
+        func tokenizer(pre: String, addBOS: Bool?) throws -> BPETokenizer {
+            var w = GGUFWriter()
+            w.add("tokenizer.ggml.model", .string("gpt2"))
+            w.add("tokenizer.ggml.pre", .string(pre))
+            w.add("tokenizer.ggml.tokens", .array(["<s>", "a"].map { .string($0) }))
+            w.add("tokenizer.ggml.token_type", .array([.int32(3), .int32(1)]))
+            w.add("tokenizer.ggml.merges", .array([]))
+            w.add("tokenizer.ggml.bos_token_id", .uint32(0))
+            if let b = addBOS { w.add("tokenizer.ggml.add_bos_token", .bool(b)) }
+            return try BPETokenizer(gguf: try GGUFFile(bytes: w.encoded()))
+        }
+        #expect(try tokenizer(pre: "llama-bpe", addBOS: nil).encode("a", addSpecial: true) == [0, 1])
+        #expect(try tokenizer(pre: "llama-bpe", addBOS: false).encode("a", addSpecial: true) == [1])
+        #expect(try tokenizer(pre: "smollm", addBOS: nil).encode("a", addSpecial: true) == [1])
+        #expect(try tokenizer(pre: "smollm", addBOS: true).encode("a", addSpecial: true) == [0, 1])
+        #expect(try tokenizer(pre: "smollm", addBOS: true).encode("a", addSpecial: false) == [1])
+    }
+
     @Test func badMetadataIsATypedError() throws {
         func file(_ edit: (inout GGUFWriter) -> Void) throws -> GGUFFile {
             var w = GGUFWriter()

@@ -12,34 +12,32 @@ struct BPEMerger: Sendable {
     let extraSymbols: [String]
     let vocabCount: Int
 
-    /// `merges` are "left right" lines in rank order; `tokenIDs` maps token text to id.
-    init(merges: [String], tokenIDs: [String: Int32], vocabCount: Int, path: String) throws {
+    /// `merges` are "left right" lines in rank order; `tokenIDs` maps token bytes to id.
+    init(merges: [String], tokenIDs: [ByteKey: Int32], vocabCount: Int, path: String) throws {
         var ids = tokenIDs
         var extra: [String] = []
-        func intern(_ s: String) -> Int32 {
-            if let id = ids[s] { return id }
+        func intern(_ b: [UInt8]) -> Int32 {
+            let key = ByteKey(b)
+            if let id = ids[key] { return id }
             let id = Int32(vocabCount + extra.count)
-            extra.append(s)
-            ids[s] = id
+            extra.append(String(decoding: b, as: UTF8.self))
+            ids[key] = id
             return id
         }
         var table: [UInt64: UInt64] = [:]
         table.reserveCapacity(merges.count)
         for (rank, line) in merges.enumerated() {
-            // Split at the first space after the first character (a part is never empty).
-            let u = line.unicodeScalars
-            guard !u.isEmpty, let sp = u.dropFirst().firstIndex(of: " ") else {
+            // Split at the first space after the first byte, as llama.cpp does (a part is never empty).
+            let b = Array(line.utf8)
+            guard b.count >= 3, let sp = b[1...].firstIndex(of: 0x20), sp + 1 < b.count else {
                 throw TokenizerError(path: path, "merge \(rank) '\(line)' is not two space-separated parts")
             }
-            let left = String(u[u.startIndex..<sp]), right = String(u[u.index(after: sp)...])
-            guard !right.isEmpty else {
-                throw TokenizerError(path: path, "merge \(rank) '\(line)' has an empty right part")
-            }
-            let l = intern(left), r = intern(right), m = intern(left + right)
+            let l = intern(Array(b[..<sp])), r = intern(Array(b[(sp + 1)...]))
+            let m = intern(Array(b[..<sp]) + Array(b[(sp + 1)...]))
             let key = UInt64(UInt32(l)) << 32 | UInt64(UInt32(r))
             if table[key] == nil { table[key] = UInt64(rank) << 32 | UInt64(UInt32(m)) }
         }
-        byteSymbol = (0..<256).map { intern(String(ByteLevel.byteToScalar[$0])) }
+        byteSymbol = (0..<256).map { intern(Array(String(ByteLevel.byteToScalar[$0]).utf8)) }
         pairs = table
         extraSymbols = extra
         self.vocabCount = vocabCount

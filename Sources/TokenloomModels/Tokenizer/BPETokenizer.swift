@@ -24,7 +24,7 @@ public final class BPETokenizer: GGUFTokenizer, Sendable {
 
     public var vocabSize: Int { tokens.count }
 
-    private let tokenIDs: [String: Int32]
+    private let tokenIDs: [ByteKey: Int32]
     private let merger: BPEMerger
     /// Raw bytes of each token (what decoding emits).
     private let tokenBytes: [[UInt8]]
@@ -45,7 +45,8 @@ public final class BPETokenizer: GGUFTokenizer, Sendable {
         }
         try self.init(tokens: m.tokens, types: m.types, merges: merges, preTokenizer: pre,
                       bosID: m.bosID, eosID: m.eosID, unknownID: m.unknownID, paddingID: m.paddingID,
-                      extraEndIDs: m.extraEndIDs, addBOS: m.addBOS ?? false, addEOS: m.addEOS ?? false,
+                      // Without the key, llama.cpp adds BOS for Llama-3's pre-tokenizer only.
+                      extraEndIDs: m.extraEndIDs, addBOS: m.addBOS ?? (pre == .llama3), addEOS: m.addEOS ?? false,
                       chatTemplate: m.chatTemplate, path: m.path)
     }
 
@@ -69,9 +70,9 @@ public final class BPETokenizer: GGUFTokenizer, Sendable {
         for i in [bosID, eosID, unknownID, paddingID].compactMap({ $0 }) + extraEndIDs where !(0..<tokens.count).contains(i) {
             throw TokenizerError(path: path, "special token id \(i) is outside the vocabulary of \(tokens.count)")
         }
-        var ids: [String: Int32] = [:]
+        var ids: [ByteKey: Int32] = [:]
         ids.reserveCapacity(tokens.count)
-        for (i, t) in tokens.enumerated() where ids[t] == nil { ids[t] = Int32(i) }
+        for (i, t) in tokens.enumerated() where ids[ByteKey(t)] == nil { ids[ByteKey(t)] = Int32(i) }
 
         let specials = SpecialTokens(tokens: tokens, types: &types, eosID: eosID, extraEndIDs: extraEndIDs)
         var bytes: [[UInt8]] = []
@@ -141,7 +142,7 @@ public final class BPETokenizer: GGUFTokenizer, Sendable {
     /// The token ids of one pre-tokenized word.
     private func tokenize(word: ArraySlice<UInt8>) -> [Int32] {
         // Llama-3 takes a word that is itself a token whole, without merging (llama.cpp's ignore_merges).
-        if preTokenizer == .llama3, let id = tokenIDs[ByteLevel.encode(word)] { return [id] }
+        if preTokenizer == .llama3, let id = tokenIDs[ByteKey(ByteLevel.encode(word))] { return [id] }
         var out: [Int32] = []
         for s in merger.merge(word) {
             if Int(s) < merger.vocabCount {
@@ -149,7 +150,7 @@ public final class BPETokenizer: GGUFTokenizer, Sendable {
             } else {
                 // A merge result the vocabulary lacks: fall back to its single-byte tokens.
                 for u in merger.extraSymbols[Int(s) - merger.vocabCount].unicodeScalars {
-                    if let id = tokenIDs[String(u)] { out.append(id) }
+                    if let id = tokenIDs[ByteKey(String(u))] { out.append(id) }
                 }
             }
         }
@@ -173,7 +174,7 @@ public final class BPETokenizer: GGUFTokenizer, Sendable {
     }
 
     public func tokenID(_ text: String) -> Int? {
-        tokenIDs[text].map(Int.init)
+        tokenIDs[ByteKey(text)].map(Int.init)
     }
 
     public func isEndOfGeneration(_ id: Int) -> Bool {

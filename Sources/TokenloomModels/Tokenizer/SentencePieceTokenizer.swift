@@ -17,7 +17,7 @@ public final class SentencePieceTokenizer: GGUFTokenizer, Sendable {
 
     public var vocabSize: Int { tokens.count }
 
-    private let tokenIDs: [String: Int32]
+    private let tokenIDs: [ByteKey: Int32]
     private let byteTokens: [Int32]  // token for each raw byte (-1: none)
     private let tokenBytes: [[UInt8]]
     private let specials: SpecialTokens
@@ -49,9 +49,9 @@ public final class SentencePieceTokenizer: GGUFTokenizer, Sendable {
         }
         // Out-of-range defaults (a tiny vocabulary) are dropped rather than trusted.
         func inRange(_ i: Int?) -> Int? { i.flatMap { (0..<tokens.count).contains($0) ? $0 : nil } }
-        var ids: [String: Int32] = [:]
+        var ids: [ByteKey: Int32] = [:]
         ids.reserveCapacity(tokens.count)
-        for (i, t) in tokens.enumerated() where ids[t] == nil { ids[t] = Int32(i) }
+        for (i, t) in tokens.enumerated() where ids[ByteKey(t)] == nil { ids[ByteKey(t)] = Int32(i) }
 
         let specials = SpecialTokens(tokens: tokens, types: &types, eosID: inRange(eosID), extraEndIDs: extraEndIDs.compactMap(inRange))
         var bytes: [[UInt8]] = []
@@ -71,9 +71,9 @@ public final class SentencePieceTokenizer: GGUFTokenizer, Sendable {
         var byteTokens = [Int32](repeating: -1, count: 256)
         for b in 0..<256 {
             let hex = String(b, radix: 16, uppercase: true)
-            if let id = ids["<0x" + (hex.count == 1 ? "0" + hex : hex) + ">"] {
+            if let id = ids[ByteKey("<0x" + (hex.count == 1 ? "0" + hex : hex) + ">")] {
                 byteTokens[b] = id
-            } else if b < 128, let id = ids[String(UnicodeScalar(UInt8(b)))] {
+            } else if b < 128, let id = ids[ByteKey([UInt8(b)])] {
                 byteTokens[b] = id
             }
         }
@@ -190,8 +190,7 @@ public final class SentencePieceTokenizer: GGUFTokenizer, Sendable {
         func consider(_ l: Int, _ r: Int) {
             guard l >= 0, r < n else { return }
             let size = len[l] + len[r]
-            let text = String(decoding: s[start[l]..<(start[l] + size)], as: UTF8.self)
-            guard let id = tokenIDs[text] else { return }
+            guard let id = tokenIDs[ByteKey(s[start[l]..<(start[l] + size)])] else { return }
             push(Pair(score: scores[Int(id)], left: l, right: r, size: size))
         }
         for j in 0..<(n - 1) { consider(j, j + 1) }
@@ -208,7 +207,7 @@ public final class SentencePieceTokenizer: GGUFTokenizer, Sendable {
         var j = 0
         while j < n {
             let piece = s[start[j]..<(start[j] + len[j])]
-            if let id = tokenIDs[String(decoding: piece, as: UTF8.self)] {
+            if let id = tokenIDs[ByteKey(piece)] {
                 out.append(Int(id))
             } else {
                 for b in piece {
@@ -239,7 +238,7 @@ public final class SentencePieceTokenizer: GGUFTokenizer, Sendable {
 
     public func piece(_ id: Int) -> String { String(decoding: bytes(of: id), as: UTF8.self) }
 
-    public func tokenID(_ text: String) -> Int? { tokenIDs[text].map(Int.init) }
+    public func tokenID(_ text: String) -> Int? { tokenIDs[ByteKey(text)].map(Int.init) }
 
     public func isEndOfGeneration(_ id: Int) -> Bool { specials.endOfGeneration.contains(id) }
 
