@@ -1,0 +1,41 @@
+// On the real SmolLM2-135M-Instruct: greedy Jacobi and Lookahead give exactly greedy AR's tokens,
+// and CNTP's punctuation set is the ten marks as single tokens of this tokenizer.
+// Needs the cached model (`tokenloom fetch smollm2`); fails with that hint when it is missing.
+import Testing
+import TokenloomModels
+@testable import TokenloomDecoding
+
+struct SmolLM2DecoderTests {
+    static func load() throws -> (CausalModel, any GGUFTokenizer) {
+        let path = try ModelStore.smolLM2ForTests()
+        return (try ModelLoader.load(path: path, cacheCapacity: 1024), try TokenizerLoader.load(from: try GGUFFile(path: path)))
+    }
+
+    @Test(arguments: [
+        "def fibonacci(n):\n    \"\"\"Return the n-th Fibonacci number.\"\"\"\n",
+        "<|im_start|>user\nGive me three tips for learning to cook.<|im_end|>\n<|im_start|>assistant\n",
+    ])
+    func jacobiAndLookaheadEqualGreedyAR(prompt text: String) throws {
+        let (model, tokenizer) = try Self.load()
+        let prompt = tokenizer.encode(text, addSpecial: true)
+        let s = DecodeSettings(maxNewTokens: 40, isEnd: { tokenizer.isEndOfGeneration($0) })
+        let ar = try AutoregressiveDecoder(model: model, prompt: prompt, settings: s)
+        try runToEnd(ar)
+        let jacobi = try JacobiDecoder(model: model, prompt: prompt, settings: s)
+        try runToEnd(jacobi)
+        let lookahead = try LookaheadDecoder(model: model, prompt: prompt, settings: s)
+        try runToEnd(lookahead)
+        #expect(jacobi.generated == ar.generated, "Jacobi: \(tokenizer.decode(jacobi.generated))\nAR: \(tokenizer.decode(ar.generated))")
+        #expect(lookahead.generated == ar.generated, "Lookahead: \(tokenizer.decode(lookahead.generated))\nAR: \(tokenizer.decode(ar.generated))")
+        #expect(jacobi.stats.forwardPasses <= ar.stats.forwardPasses)
+        #expect(lookahead.stats.forwardPasses <= ar.stats.forwardPasses)
+    }
+
+    @Test func punctuationIDsAreTheTenMarks() throws {
+        let (_, tokenizer) = try Self.load()
+        let ids = CNTPDecoder.punctuationIDs(tokenizer)
+        #expect(ids.count == 10)
+        let texts = Set(ids.map { tokenizer.decode([$0]) })
+        #expect(texts == [".", ",", "\n", "?", "!", ":", ";", ")", "]", "}"])
+    }
+}
