@@ -19,7 +19,8 @@ int tl_simd_available(void) { return tl_simd_cpu_ok(); }
 
 int tl_uses_q8(int type) { return type == TL_Q4_0 || type == TL_Q4_1 || type == TL_Q8_0; }
 
-void tl_quantize_q8(const float *x, int64_t n, int8_t *q, float *d, int32_t *isum, float *s) {
+void tl_quantize_q8(const float *x, int64_t n, int8_t *q, float *d, int32_t *isum, float *s,
+                    float *dexp, float *dxs) {
     for (int64_t b = 0; b < n / 32; b++) {
         const float *xb = x + 32 * b;
         float amax = 0;
@@ -34,6 +35,8 @@ void tl_quantize_q8(const float *x, int64_t n, int8_t *q, float *d, int32_t *isu
         d[b] = tl_fp16_to_fp32(tl_fp32_to_fp16(db));
         isum[b] = sum;
         s[b] = tl_fp16_to_fp32(tl_fp32_to_fp16(db * (float)sum));
+        for (int i = 0; i < 8; i++) dexp[8 * b + i] = d[b];
+        dxs[b] = d[b] * (float)sum;
     }
 }
 

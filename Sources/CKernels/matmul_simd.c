@@ -1,11 +1,13 @@
 // The AVX-512 VNNI integer matmul (256-bit lanes) and an FMA float dot, compiled per function with
 // target attributes so the package builds for any x86-64 (and any other CPU) and picks this at run time.
 //
-// For one weight row and a group of J <= 8 positions:
-//   for each block b: w = the 32 weights as unsigned bytes (nibbles, or Q8_0 + 128), loaded once;
-//     for each position j: p = dpbusd(w, q_x[j, b]) (8 x int32), acc[j] += float(p) * d_w * d_x[j, b]
+// For one weight row, first unpacked to unsigned bytes (nibbles, or Q8_0 + 128) with its scales
+// spread over SIMD lanes, and a group of J <= 8 positions:
+//   for each pair of blocks: w = 64 weight bytes, loaded once;
+//     for each position j: p = dpbusd(w, q_x[j]) (16 x int32), acc[j] += float(p) * d_w * d_x[j]
 //   y[j] = hsum(acc[j]) - zp * sum_b d_w d_x isum_x[j, b] (+ sum_b m_w s_x[j, b] for Q4_1)
 #include "ckernels.h"
+#include <stdlib.h>
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
@@ -41,57 +43,94 @@ TL_TARGET static inline __m256i unpack_nibbles(const uint8_t *qs) {
     return _mm256_set_m128i(hi, lo);
 }
 
-// One weight row against positions j0 ..< j0+J. type and J are constants after inlining.
-TL_TARGET static inline __attribute__((always_inline))
-void row_group(const int type, const int J, const uint8_t *row, int64_t nb, int64_t cols,
-               const tl_acts *a, int64_t j0, float *y, int64_t ldy, int64_t r) {
-    __m256 acc[8];
-    float corr[8], summ[8];
-    for (int jj = 0; jj < J; jj++) { acc[jj] = _mm256_setzero_ps(); corr[jj] = 0; summ[jj] = 0; }
-    const __m256i zero = _mm256_setzero_si256(), flip = _mm256_set1_epi8((char)0x80);
-    for (int64_t b = 0; b < nb; b++) {
-        __m256i w;
-        float dw, mw = 0;
-        if (type == TL_Q4_0) { const uint8_t *blk = row + 18 * b; dw = h2f(blk); w = unpack_nibbles(blk + 2); }
-        else if (type == TL_Q4_1) { const uint8_t *blk = row + 20 * b; dw = h2f(blk); mw = h2f(blk + 2); w = unpack_nibbles(blk + 4); }
-        else { const uint8_t *blk = row + 34 * b; dw = h2f(blk); w = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(blk + 2)), flip); }
-        for (int jj = 0; jj < J; jj++) {
-            const int64_t j = j0 + jj, xb = j * nb + b;
-            __m256i x = _mm256_loadu_si256((const __m256i *)(a->q + j * cols + 32 * b));
-            __m256i p = _mm256_dpbusd_epi32(zero, w, x);
-            float dd = dw * a->d[xb];
-            acc[jj] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dd), acc[jj]);
-            if (type != TL_Q4_1) corr[jj] += dd * (float)a->isum[xb];
-            else summ[jj] += mw * a->s[xb];
-        }
+// sum_i a[i] b[i] over n floats (16 lanes, masked tail).
+TL_TARGET static inline float dot_masked(const float *a, const float *b, int64_t n) {
+    __m512 acc = _mm512_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc);
+    if (i < n) {
+        __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), acc);
     }
-    const float zp = type == TL_Q4_0 ? 8.f : type == TL_Q8_0 ? 128.f : 0.f;
-    for (int jj = 0; jj < J; jj++) y[(j0 + jj) * ldy + r] = hsum8(acc[jj]) - zp * corr[jj] + summ[jj];
+    return _mm512_reduce_add_ps(acc);
 }
 
-#define GROUPS(T) \
-    switch (J) { \
-    case 1: row_group(T, 1, row, nb, cols, a, j0, y, ldy, r); break; \
-    case 2: row_group(T, 2, row, nb, cols, a, j0, y, ldy, r); break; \
-    case 3: row_group(T, 3, row, nb, cols, a, j0, y, ldy, r); break; \
-    case 4: row_group(T, 4, row, nb, cols, a, j0, y, ldy, r); break; \
-    case 5: row_group(T, 5, row, nb, cols, a, j0, y, ldy, r); break; \
-    case 6: row_group(T, 6, row, nb, cols, a, j0, y, ldy, r); break; \
-    case 7: row_group(T, 7, row, nb, cols, a, j0, y, ldy, r); break; \
-    default: row_group(T, 8, row, nb, cols, a, j0, y, ldy, r); break; \
+// One unpacked weight row (wu [cols] unsigned bytes, dwexp [nb*8] its block scales per lane) against
+// positions j0 ..< j0+J, two blocks (64 bytes) per instruction. J is a constant after inlining.
+TL_TARGET static inline __attribute__((always_inline))
+void row_group(const int J, const uint8_t *wu, const float *dwexp, int64_t nb, int64_t cols,
+               const tl_acts *a, int64_t j0, __m512 *acc) {
+    const __m512i zero = _mm512_setzero_si512();
+    for (int jj = 0; jj < J; jj++) acc[jj] = _mm512_setzero_ps();
+    const int64_t nbp = nb / 2;
+    for (int64_t bp = 0; bp < nbp; bp++) {
+        const __m512i w = _mm512_load_si512((const void *)(wu + 64 * bp));
+        const __m512 ws = _mm512_load_ps(dwexp + 16 * bp);
+        for (int jj = 0; jj < J; jj++) {
+            const int64_t j = j0 + jj;
+            const __m512i x = _mm512_loadu_si512((const void *)(a->q + j * cols + 64 * bp));
+            const __m512 xs = _mm512_loadu_ps(a->dexp + j * nb * 8 + 16 * bp);
+            const __m512i p = _mm512_dpbusd_epi32(zero, w, x);
+            acc[jj] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(ws, xs), acc[jj]);
+        }
     }
+    if (nb & 1) {  // the last, unpaired block: upper lanes zero
+        const int64_t b = nb - 1;
+        const __m512i w = _mm512_zextsi256_si512(_mm256_load_si256((const __m256i *)(wu + 32 * b)));
+        const __m512 ws = _mm512_zextps256_ps512(_mm256_load_ps(dwexp + 8 * b));
+        for (int jj = 0; jj < J; jj++) {
+            const int64_t j = j0 + jj;
+            const __m512i x = _mm512_zextsi256_si512(_mm256_loadu_si256((const __m256i *)(a->q + j * cols + 32 * b)));
+            const __m512 xs = _mm512_zextps256_ps512(_mm256_loadu_ps(a->dexp + j * nb * 8 + 8 * b));
+            const __m512i p = _mm512_dpbusd_epi32(zero, w, x);
+            acc[jj] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(ws, xs), acc[jj]);
+        }
+    }
+}
 
 TL_TARGET void tl_rows_q_simd(const tl_matrix *w, const tl_acts *a, int64_t r0, int64_t r1, float *y, int64_t ldy) {
     const int64_t cols = w->cols, nb = cols / 32;
+    const int type = w->type;
+    // Per-row scratch: the row's weights as unsigned bytes and its scales (64-byte aligned).
+    uint8_t *wu = (uint8_t *)aligned_alloc(64, (size_t)((cols + 63) / 64 * 64));
+    float *dwexp = (float *)aligned_alloc(64, (size_t)((nb * 8 * 4 + 63) / 64 * 64));
+    float *dw = (float *)malloc((size_t)nb * 4), *mw = (float *)malloc((size_t)nb * 4);
+    if (!wu || !dwexp || !dw || !mw) { free(wu); free(dwexp); free(dw); free(mw); return; }
+    const __m256i flip = _mm256_set1_epi8((char)0x80);
+    const float zp = type == TL_Q4_0 ? 8.f : type == TL_Q8_0 ? 128.f : 0.f;
+    __m512 acc[8];
     for (int64_t r = r0; r < r1; r++) {
         const uint8_t *row = w->data + r * w->row_bytes;
+        for (int64_t b = 0; b < nb; b++) {
+            __m256i v;
+            if (type == TL_Q4_0) { const uint8_t *blk = row + 18 * b; dw[b] = h2f(blk); mw[b] = 0; v = unpack_nibbles(blk + 2); }
+            else if (type == TL_Q4_1) { const uint8_t *blk = row + 20 * b; dw[b] = h2f(blk); mw[b] = h2f(blk + 2); v = unpack_nibbles(blk + 4); }
+            else { const uint8_t *blk = row + 34 * b; dw[b] = h2f(blk); mw[b] = 0; v = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(blk + 2)), flip); }
+            _mm256_store_si256((__m256i *)(wu + 32 * b), v);
+            _mm256_store_ps(dwexp + 8 * b, _mm256_set1_ps(dw[b]));
+        }
         for (int64_t j0 = 0; j0 < a->k; j0 += 8) {
             const int J = (int)(a->k - j0 < 8 ? a->k - j0 : 8);
-            if (w->type == TL_Q4_0) { GROUPS(TL_Q4_0) }
-            else if (w->type == TL_Q4_1) { GROUPS(TL_Q4_1) }
-            else { GROUPS(TL_Q8_0) }
+            switch (J) {
+            case 1: row_group(1, wu, dwexp, nb, cols, a, j0, acc); break;
+            case 2: row_group(2, wu, dwexp, nb, cols, a, j0, acc); break;
+            case 3: row_group(3, wu, dwexp, nb, cols, a, j0, acc); break;
+            case 4: row_group(4, wu, dwexp, nb, cols, a, j0, acc); break;
+            case 5: row_group(5, wu, dwexp, nb, cols, a, j0, acc); break;
+            case 6: row_group(6, wu, dwexp, nb, cols, a, j0, acc); break;
+            case 7: row_group(7, wu, dwexp, nb, cols, a, j0, acc); break;
+            default: row_group(8, wu, dwexp, nb, cols, a, j0, acc); break;
+            }
+            for (int jj = 0; jj < J; jj++) {
+                const int64_t j = j0 + jj;
+                float v = _mm512_reduce_add_ps(acc[jj]);
+                if (zp != 0.f) v -= zp * dot_masked(dw, a->dxs + j * nb, nb);
+                if (type == TL_Q4_1) v += dot_masked(mw, a->s + j * nb, nb);
+                y[j * ldy + r] = v;
+            }
         }
     }
+    free(wu); free(dwexp); free(dw); free(mw);
 }
 
 TL_TARGET float tl_dot_f32_simd(const float *a, const float *b, int64_t n) {

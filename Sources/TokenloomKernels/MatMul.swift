@@ -12,6 +12,8 @@ public final class Activations: @unchecked Sendable {
     let d: UnsafeMutablePointer<Float>             // [k, cols/32]
     let isum: UnsafeMutablePointer<Int32>          // [k, cols/32]
     let s: UnsafeMutablePointer<Float>             // [k, cols/32]
+    let dexp: UnsafeMutablePointer<Float>          // [k, cols/32 * 8]
+    let dxs: UnsafeMutablePointer<Float>           // [k, cols/32]
     private var quantized = false
 
     public init(k: Int, cols: Int) {
@@ -20,9 +22,13 @@ public final class Activations: @unchecked Sendable {
         x = .allocate(capacity: max(1, k * cols)); x.initialize(repeating: 0, count: max(1, k * cols))
         q = .allocate(capacity: max(1, k * cols))
         d = .allocate(capacity: nb); isum = .allocate(capacity: nb); s = .allocate(capacity: nb)
+        dexp = .allocate(capacity: 8 * nb); dxs = .allocate(capacity: nb)
     }
 
-    deinit { x.deallocate(); q.deallocate(); d.deallocate(); isum.deallocate(); s.deallocate() }
+    deinit {
+        x.deallocate(); q.deallocate(); d.deallocate(); isum.deallocate(); s.deallocate()
+        dexp.deallocate(); dxs.deallocate()
+    }
 
     /// Call after writing `x`: the quantised copy is recomputed lazily on next use.
     public func invalidate() { quantized = false }
@@ -30,12 +36,12 @@ public final class Activations: @unchecked Sendable {
     func prepare(forQ8: Bool) {
         guard forQ8, !quantized else { return }
         precondition(cols % 32 == 0, "integer matmul needs a row length multiple of 32, got \(cols)")
-        tl_quantize_q8(x, Int64(k * cols), q, d, isum, s)
+        tl_quantize_q8(x, Int64(k * cols), q, d, isum, s, dexp, dxs)
         quantized = true
     }
 
     var cActs: tl_acts {
-        tl_acts(k: Int64(k), cols: Int64(cols), x: x, q: q, d: d, isum: isum, s: s)
+        tl_acts(k: Int64(k), cols: Int64(cols), x: x, q: q, d: d, isum: isum, s: s, dexp: dexp, dxs: dxs)
     }
 }
 

@@ -90,7 +90,7 @@ func randomWeights(_ type: GGMLType, rows: Int, cols: Int, rng: inout SeededRand
         x[0] = 2.54; x[1] = -1.27; x[2] = 0.01; x[3] = 0.03
         let a = Activations(k: 1, cols: 32)
         for i in 0..<32 { a.x[i] = x[i] }
-        tl_quantize_q8(a.x, 32, a.q, a.d, a.isum, a.s)
+        tl_quantize_q8(a.x, 32, a.q, a.d, a.isum, a.s, a.dexp, a.dxs)
         #expect(a.q[0] == 127 && a.q[1] == -64 && a.q[3] == 2)
         #expect(a.q[2] == 0)   // 0.01 * 50 = 0.5 -> ties to even -> 0
         #expect(a.isum[0] == 127 - 64 + 0 + 2)

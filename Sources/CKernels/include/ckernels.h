@@ -27,8 +27,10 @@ int tl_dequantize(int type, const void *src, float *dst, int64_t n);
 
 /// Quantises activations the way llama.cpp does before an integer dot product (Q8_0 / Q8_1 on x86):
 /// per block of 32, d = amax / 127, q = round-half-even(x * 127 / amax).
-///   x [n] -> q [n], d [n/32] (rounded to fp16), isum [n/32] (sum of q), s [n/32] (fp16(d * isum))
-void tl_quantize_q8(const float *x, int64_t n, int8_t *q, float *d, int32_t *isum, float *s);
+///   x [n] -> q [n], d [n/32] (rounded to fp16), isum [n/32] (sum of q), s [n/32] (fp16(d * isum)),
+///   dexp [n/32 * 8] (d repeated 8 times, one per SIMD lane), dxs [n/32] (d * isum)
+void tl_quantize_q8(const float *x, int64_t n, int8_t *q, float *d, int32_t *isum, float *s,
+                    float *dexp, float *dxs);
 
 /// A weight matrix W [rows, cols] in its stored type; row r starts at data + r * row_bytes.
 typedef struct {
@@ -45,6 +47,8 @@ typedef struct {
     const float *d;        // [k, cols/32]
     const int32_t *isum;   // [k, cols/32]
     const float *s;        // [k, cols/32]
+    const float *dexp;     // [k, cols/32 * 8]
+    const float *dxs;      // [k, cols/32]
 } tl_acts;
 
 /// 1 when `type` uses the quantised-activation integer path (then `acts.q/d/isum/s` must be set).

@@ -36,6 +36,8 @@ public final class LlamaModel: CausalModel, @unchecked Sendable {
     let outputNorm: [Float]                     // [d]
     let output: WeightMatrix                    // [vocab, d]
     let ropeCos: [Float], ropeSin: [Float]      // [contextLength, ropeDims/2]
+    /// When set, each forward adds its per-op wall times here (benchmarks only; not thread-safe).
+    public var profile: OpProfile?
 
     /// Loads a `llama` / `qwen2` GGUF. `cacheCapacity` caps the positions a cache holds (RAM).
     public init(file: GGUFFile, cacheCapacity: Int = 4096, threads: Int? = nil) throws {
@@ -112,9 +114,11 @@ public final class LlamaModel: CausalModel, @unchecked Sendable {
         defer { x.deallocate() }
         // logits = rmsnorm(x) g_out W_out^T   [k, vocab]
         let h = Activations(k: k, cols: hp.embedding)
+        let t0 = OpProfile.now()
         Ops.rmsNorm(x, outputNorm, rows: k, n: hp.embedding, eps: hp.rmsEps, into: h.x)
         var data = [Float](repeating: 0, count: k * hp.vocab)
         data.withUnsafeMutableBufferPointer { MatMul.run(output, h, into: $0.baseAddress!, threads: threads) }
+        profile?.lap("output", since: t0)
         return Logits(rows: k, vocab: hp.vocab, data: data)
     }
 
@@ -166,11 +170,14 @@ public final class LlamaModel: CausalModel, @unchecked Sendable {
         let delta = UnsafeMutablePointer<Float>.allocate(capacity: k * d)           // [k, d]
         defer { q.deallocate(); up.deallocate(); delta.deallocate() }
 
+        let prof = profile
+        var t = OpProfile.now()
         for (l, L) in layers.prefix(stopAfter).enumerated() {
             let kNew = cache.keyRow(l, n0), vNew = cache.valueRow(l, n0)          // [k, Hkv hd] each
             Ops.rmsNorm(x, L.attnNorm, rows: k, n: d, eps: hp.rmsEps, into: hIn.x)
             hIn.invalidate()
             MatMul.run([.init(L.wq, into: q), .init(L.wk, into: kNew), .init(L.wv, into: vNew)], hIn, threads: threads)
+            if let p = prof { t = p.lap("norm+qkv", since: t) }
             if let b = L.bq { addBias(q, b, rows: k) }
             if let b = L.bk { addBias(kNew, b, rows: k) }
             if let b = L.bv { addBias(vNew, b, rows: k) }
@@ -182,19 +189,24 @@ public final class LlamaModel: CausalModel, @unchecked Sendable {
                              startPosition: n0, cos: c.baseAddress!, sin: s.baseAddress!, neox: hp.ropeNeox)
                 }
             }
+            if let p = prof { t = p.lap("rope", since: t) }
             Ops.attention(q: q, keys: cache.keys[l], values: cache.values[l], n0: n0, k: k, heads: hp.heads,
                           kvHeads: hp.kvHeads, headDim: hp.headDim, into: attn.x, threads: threads)
+            if let p = prof { t = p.lap("attention", since: t) }
             attn.invalidate()
             MatMul.run(L.wo, attn, into: delta, threads: threads)
             for i in 0..<(k * d) { x[i] += delta[i] }
+            if let p = prof { t = p.lap("wo", since: t) }
 
             Ops.rmsNorm(x, L.ffnNorm, rows: k, n: d, eps: hp.rmsEps, into: hIn.x)
             hIn.invalidate()
             MatMul.run([.init(L.wGate, into: gate.x), .init(L.wUp, into: up)], hIn, threads: threads)
+            if let p = prof { t = p.lap("norm+gate/up", since: t) }
             Ops.swiGLU(gate.x, up, n: k * hp.feedForward)
             gate.invalidate()
             MatMul.run(L.wDown, gate, into: delta, threads: threads)
             for i in 0..<(k * d) { x[i] += delta[i] }
+            if let p = prof { t = p.lap("swiglu+down", since: t) }
         }
         if stopAfter == hp.layers { cache.advance(by: k) }
         ok = true

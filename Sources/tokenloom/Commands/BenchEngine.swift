@@ -1,10 +1,131 @@
-// `tokenloom bench engine`: prompt-eval and decode speed, k-position forward times, peak RSS.
+// `tokenloom bench engine`: prompt-eval and AR-decode tokens/s, the time of one forward over
+// k = 1, 2, 4 ... 64 positions after a 64-token prefix, and peak RSS; medians of several runs.
+// `--breakdown` adds where a forward's time goes, per op.
 import ArgumentParser
+import Foundation
+import TokenloomKernels
+import TokenloomModels
 
 struct BenchEngineCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "engine",
         abstract: "Time the inference engine on a model.")
     @OptionGroup var model: ModelOptions
     @OptionGroup var output: OutputOptions
-    func run() throws { throw CLIError.notYet("tokenloom bench engine") }
+
+    @Option(help: "Timed repetitions per figure (the median is reported).")
+    var runs: Int = 5
+
+    @Option(help: "Tokens in the prompt-eval batch.")
+    var promptTokens: Int = 128
+
+    @Option(help: "Tokens decoded one at a time for the decode figure.")
+    var decodeTokens: Int = 128
+
+    @Flag(help: "Also time each op of the forward (k = 1 and k = 16).")
+    var breakdown = false
+
+    func validate() throws {
+        if runs < 1 { throw ValidationError("--runs must be at least 1") }
+        if promptTokens < 1 || decodeTokens < 1 { throw ValidationError("token counts must be at least 1") }
+    }
+
+    struct Report: Encodable {
+        let model: String
+        let threads: Int
+        let prompt_tokens_per_s: Double
+        let decode_tokens_per_s: Double
+        let forward_ms: [String: Double]
+        let peak_rss_mb: Double
+        let breakdown_ms: [String: [String: Double]]?
+    }
+
+    func run() throws {
+        let path: String
+        do { path = try ModelStore.resolve(model.model) } catch { throw CLIError.data("\(error)") }
+        let threads = model.threads ?? Parallel.coreCount
+        let m = try ModelLoader.load(path: path, threads: threads, cacheCapacity: 1024)
+        let prefix = 64, ks = [1, 2, 4, 8, 16, 32, 64]
+        guard m.contextLength >= max(promptTokens, prefix + 64, decodeTokens + 8) else {
+            throw CLIError.data("the model's context (\(m.contextLength)) is too short for this benchmark")
+        }
+        // Deterministic token ids spread over the vocabulary (the text does not matter for speed).
+        let ids = (0..<max(promptTokens, prefix + 64)).map { ($0 * 7919 + 13) % m.vocabSize }
+
+        _ = try m.forward(tokens: Array(ids[0..<8]), cache: m.makeCache())   // warm the mapping
+        let prompt = try median(runs) {
+            let c = m.makeCache()
+            return try time { _ = try m.forward(tokens: Array(ids[0..<promptTokens]), cache: c) }
+        }
+        let decode = try median(max(1, runs / 2)) {
+            let c = m.makeCache()
+            var next = try argmax(m.forward(tokens: [ids[0]], cache: c).row(0))
+            return try time {
+                for _ in 0..<decodeTokens { next = try argmax(m.forward(tokens: [next], cache: c).row(0)) }
+            }
+        }
+        let base = m.makeCache()
+        _ = try m.forward(tokens: Array(ids[0..<prefix]), cache: base)
+        var forward: [String: Double] = [:]
+        for k in ks {
+            forward[String(k)] = try median(runs) {
+                base.truncate(to: prefix)
+                return try time { _ = try m.forward(tokens: Array(ids[prefix..<(prefix + k)]), cache: base) }
+            }
+        }
+        var breakdown: [String: [String: Double]]? = nil
+        if self.breakdown, let llama = m as? LlamaModel {
+            breakdown = [:]
+            for k in [1, 16] {
+                let prof = OpProfile()
+                llama.profile = prof
+                for _ in 0..<runs {
+                    base.truncate(to: prefix)
+                    _ = try llama.forward(tokens: Array(ids[prefix..<(prefix + k)]), cache: base)
+                }
+                llama.profile = nil
+                breakdown?[String(k)] = prof.millisecondsPerForward(runs)
+            }
+        }
+        let report = Report(model: m.displayName, threads: threads,
+                            prompt_tokens_per_s: Double(promptTokens) / (prompt / 1000),
+                            decode_tokens_per_s: Double(decodeTokens) / (decode / 1000),
+                            forward_ms: forward, peak_rss_mb: peakRSSMegabytes(), breakdown_ms: breakdown)
+        if output.json {
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.sortedKeys]
+            print(String(decoding: try enc.encode(report), as: UTF8.self))
+            return
+        }
+        print("model \(report.model), \(threads) threads")
+        print(String(format: "prompt eval (%d tokens): %.1f tokens/s", promptTokens, report.prompt_tokens_per_s))
+        print(String(format: "AR decode (%d tokens):  %.1f tokens/s", decodeTokens, report.decode_tokens_per_s))
+        for k in ks {
+            let ms = forward[String(k)] ?? 0
+            print(String(format: "forward k=%-2d after %d: %7.2f ms  (%.2f ms/position)", k, prefix, ms, ms / Double(k)))
+        }
+        print(String(format: "peak RSS: %.0f MB", report.peak_rss_mb))
+        for (k, ops) in (breakdown ?? [:]).sorted(by: { Int($0.key)! < Int($1.key)! }) {
+            print("breakdown k=\(k) (ms per forward): " + ops.sorted { $0.value > $1.value }
+                .map { String(format: "%@ %.2f", $0.key, $0.value) }.joined(separator: ", "))
+        }
+    }
+
+    private func argmax(_ v: [Float]) -> Int { v.indices.max { v[$0] < v[$1] } ?? 0 }
+
+    private func time(_ body: () throws -> Void) rethrows -> Double {
+        let t0 = wallMs(); try body(); return wallMs() - t0
+    }
+
+    private func median(_ n: Int, _ sample: () throws -> Double) rethrows -> Double {
+        var xs: [Double] = []
+        for _ in 0..<n { xs.append(try sample()) }
+        xs.sort()
+        return xs.count % 2 == 1 ? xs[xs.count / 2] : (xs[xs.count / 2 - 1] + xs[xs.count / 2]) / 2
+    }
+
+    private func peakRSSMegabytes() -> Double {
+        var u = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
+        return Double(u.ru_maxrss) / 1024   // kilobytes on Linux
+    }
 }

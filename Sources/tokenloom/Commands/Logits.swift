@@ -1,0 +1,57 @@
+// `tokenloom logits`: a prompt's token ids, the model's top-K next tokens (id, text, logit,
+// probability) and the entropy in nats of the whole next-token distribution.
+import ArgumentParser
+import Foundation
+import TokenloomKernels
+import TokenloomModels
+
+struct LogitsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "logits",
+        abstract: "Show a prompt's tokens and the model's top next tokens.")
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var prompt: PromptOptions
+    @OptionGroup var output: OutputOptions
+
+    @Option(help: "How many of the most likely next tokens to show.")
+    var top: Int = 10
+
+    func validate() throws {
+        if top < 1 { throw ValidationError("--top must be at least 1, got \(top)") }
+    }
+
+    struct Entry: Encodable { let id: Int; let text: String; let logit: Float; let prob: Float }
+    struct Report: Encodable { let prompt_tokens: [Int]; let top: [Entry]; let entropy: Double }
+
+    func run() throws {
+        let loaded = try LoadedModel(model)
+        let tok = loaded.tokenizer
+        let tokens = tok.encode(prompt.chat ? tok.chatTemplate.prompt(user: prompt.prompt) : prompt.prompt, addSpecial: true)
+        guard !tokens.isEmpty else { throw CLIError.data("the prompt encodes to no tokens") }
+        let m = loaded.model
+        guard tokens.count <= m.contextLength else {
+            throw CLIError.data("prompt of \(tokens.count) tokens does not fit the model's context of \(m.contextLength)")
+        }
+        let logits = try m.forward(tokens: tokens, cache: m.makeCache()).row(tokens.count - 1)
+        let probs = Distribution.softmax(logits)
+        let order = logits.indices.sorted { (a: Int, b: Int) -> Bool in
+            let la = logits[a], lb = logits[b]
+            return la > lb || (la == lb && a < b)
+        }
+        let entries = order.prefix(top).map {
+            Entry(id: $0, text: loaded.tokenizer.decode([$0]), logit: logits[$0], prob: probs[$0])
+        }
+        let report = Report(prompt_tokens: tokens, top: entries, entropy: Distribution.entropy(logits))
+        if output.json {
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.sortedKeys]
+            print(String(decoding: try enc.encode(report), as: UTF8.self))
+            return
+        }
+        print("prompt tokens (\(tokens.count)): \(tokens.map(String.init).joined(separator: " "))")
+        print("entropy: \(String(format: "%.3f", report.entropy)) nats")
+        print("  rank      id   logit    prob  text")
+        for (i, e) in entries.enumerated() {
+            print(String(format: "  %4d  %6d  %6.2f  %6.4f  ", i + 1, e.id, e.logit, e.prob) + e.text.debugDescription)
+        }
+    }
+}
