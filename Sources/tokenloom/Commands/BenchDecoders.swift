@@ -1,11 +1,127 @@
 // `tokenloom bench decoders`: forward passes, tokens per pass and wall time per decoder, with
-// speed-up over AR measured in the same run.
+// speed-up over AR measured in the same run (AR always runs first, as the baseline).
+//
+// Prompt file: one prompt per line, `category: text`; `\n` in the text is a newline; blank lines
+// and lines starting with `#` are skipped.
 import ArgumentParser
+import Foundation
+import TokenloomModels
+import TokenloomDecoding
 
 struct BenchDecodersCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "decoders",
         abstract: "Compare decoders against AR on a prompt file.")
     @OptionGroup var model: ModelOptions
     @OptionGroup var output: OutputOptions
-    func run() throws { throw CLIError.notYet("tokenloom bench decoders") }
+    @OptionGroup var decoding: DecoderOptions
+
+    @Option(help: "Comma-separated decoders to compare with AR.")
+    var decoders: String = "jacobi,lookahead,sjd"
+
+    @Option(help: "The prompt file (see examples/prompts.txt).")
+    var prompts: String
+
+    @Flag(help: "Wrap each prompt in the model's chat template.")
+    var chat = false
+
+    struct Prompt { let category: String; let text: String }
+
+    static func readPrompts(_ path: String) throws -> [Prompt] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError.data("cannot read the prompt file \(path)") }
+        var out: [Prompt] = []
+        for (i, raw) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            guard let colon = line.firstIndex(of: ":") else {
+                throw CLIError.data("\(path):\(i + 1): expected 'category: prompt'")
+            }
+            let text = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                .replacingOccurrences(of: "\\n", with: "\n")
+            out.append(Prompt(category: String(line[..<colon]), text: text))
+        }
+        if out.isEmpty { throw CLIError.data("\(path): no prompts") }
+        return out
+    }
+
+    struct Row: Encodable {
+        let decoder: String, category: String, prompt: Int
+        let forward_passes: Int, tokens: Int, tokens_per_pass: Double, wall_ms: Double
+        let drafted: Int, accepted: Int
+        let matches_ar: Bool?
+    }
+
+    struct Summary: Encodable {
+        let decoder: String
+        let forward_passes: Int, tokens: Int, tokens_per_pass: Double, wall_ms: Double, tokens_per_s: Double
+        let speedup_vs_ar: Double, acceptance_rate: Double
+        let matches_ar: Bool?
+        let by_category: [String: Double]              // tokens per pass
+    }
+
+    func run() throws {
+        var kinds = [DecoderKind.ar]
+        for name in decoders.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
+            let k = try DecoderOptions.kind(name)
+            if !kinds.contains(k) { kinds.append(k) }
+        }
+        let list = try Self.readPrompts(prompts)
+        let loaded = try LoadedModel(model)
+        let punctuation = CNTPDecoder.punctuationIDs(loaded.tokenizer)
+        var rows: [Row] = []
+        for (pi, p) in list.enumerated() {
+            let tokens = try loaded.promptTokens(p.text, chat: chat, maxNew: decoding.maxTokens)
+            var arGreedy: [Int]?
+            for k in kinds {
+                let settings = decoding.settings(k, seed: decoding.seed, tokenizer: loaded.tokenizer)
+                let d: Decoder
+                do {
+                    d = try decoding.spec(k).make(model: loaded.model, prompt: tokens, settings: settings, punctuation: punctuation)
+                } catch let e as DecodeError { throw CLIError.usage(e.description) }
+                let wall = try runDecoder(d)
+                if k == .ar && settings.sampler.isGreedy { arGreedy = d.generated }
+                let matches: Bool? = settings.sampler.isGreedy ? arGreedy.map { $0 == d.generated } : nil
+                rows.append(Row(decoder: k.rawValue, category: p.category, prompt: pi, forward_passes: d.stats.forwardPasses,
+                                tokens: d.generated.count, tokens_per_pass: d.stats.tokensPerPass, wall_ms: wall,
+                                drafted: d.stats.drafted, accepted: d.stats.accepted, matches_ar: matches))
+                if !output.json {
+                    fputs("prompt \(pi) [\(p.category)] \(k.rawValue): \(d.generated.count) tokens, \(d.stats.forwardPasses) passes, "
+                          + String(format: "%.0f ms", wall) + "\n", stderr)
+                }
+            }
+        }
+        let arRows = rows.filter { $0.decoder == "ar" }
+        let arRate = Double(arRows.reduce(0) { $0 + $1.tokens }) / max(arRows.reduce(0) { $0 + $1.wall_ms }, 1e-9)
+        var summaries: [Summary] = []
+        for k in kinds {
+            let r = rows.filter { $0.decoder == k.rawValue }
+            let passes = r.reduce(0) { $0 + $1.forward_passes }, toks = r.reduce(0) { $0 + $1.tokens }
+            let wall = r.reduce(0) { $0 + $1.wall_ms }
+            let drafted = r.reduce(0) { $0 + $1.drafted }, accepted = r.reduce(0) { $0 + $1.accepted }
+            var byCat: [String: Double] = [:]
+            for c in Set(r.map(\.category)) {
+                let rc = r.filter { $0.category == c }
+                byCat[c] = Double(rc.reduce(0) { $0 + $1.tokens }) / Double(max(rc.reduce(0) { $0 + $1.forward_passes }, 1))
+            }
+            let matches = r.compactMap(\.matches_ar)
+            summaries.append(Summary(decoder: k.rawValue, forward_passes: passes, tokens: toks,
+                                     tokens_per_pass: Double(toks) / Double(max(passes, 1)), wall_ms: wall,
+                                     tokens_per_s: Double(toks) / max(wall / 1000, 1e-9),
+                                     speedup_vs_ar: (Double(toks) / max(wall, 1e-9)) / max(arRate, 1e-12),
+                                     acceptance_rate: drafted == 0 ? 0 : Double(accepted) / Double(drafted),
+                                     matches_ar: matches.isEmpty ? nil : matches.allSatisfy { $0 }, by_category: byCat))
+        }
+        if output.json {
+            struct Out: Encodable { let model: String; let prompts: Int; let max_tokens: Int; let summary: [Summary]; let runs: [Row] }
+            print(try jsonString(Out(model: loaded.model.displayName, prompts: list.count, max_tokens: decoding.maxTokens,
+                                     summary: summaries, runs: rows)))
+        } else {
+            print("decoder     passes  tokens  tok/pass   wall ms    tok/s  speed-up  accept  == AR")
+            for s in summaries {
+                let name = s.decoder.padding(toLength: 10, withPad: " ", startingAt: 0)
+                let same = s.matches_ar.map { $0 ? "yes" : "NO" } ?? "-"
+                print(name + String(format: " %7d %7d %9.2f %9.0f %8.1f %8.2fx %7.2f  ", s.forward_passes, s.tokens,
+                                    s.tokens_per_pass, s.wall_ms, s.tokens_per_s, s.speedup_vs_ar, s.acceptance_rate) + same)
+            }
+        }
+    }
 }

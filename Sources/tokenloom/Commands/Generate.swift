@@ -1,0 +1,173 @@
+// `tokenloom generate`: decode a prompt with one decoder and print the text (or JSON with the
+// stats every decoder reports); `--trace` writes the events as JSON Lines, `--samples N` runs N
+// seeds and prints their token sequences, `--self-consistency N` votes over N CNTP/sampling chains.
+import ArgumentParser
+import Foundation
+import TokenloomModels
+import TokenloomDecoding
+
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "generate",
+        abstract: "Decode a prompt with one decoder and print the result.")
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var prompt: PromptOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var decoding: DecoderOptions
+
+    @Option(help: "Decoder: ar, jacobi, sjd, cntp, lookahead.")
+    var decoder: String = "ar"
+
+    @Option(help: "Write the trace (JSON Lines) to this file.")
+    var trace: String?
+
+    @Option(help: "Run N generations with seeds s..s+N-1 and print their token sequences (JSON).")
+    var samples: Int?
+
+    @Option(help: "Run N chains with seeds s..s+N-1 and majority-vote their answers.")
+    var selfConsistency: Int?
+
+    @Option(help: "Answer pattern for --self-consistency (default: the last number).")
+    var answerPattern: String = SelfConsistency.lastNumberPattern
+
+    func validate() throws {
+        if let n = samples, n < 1 { throw ValidationError("--samples must be at least 1, got \(n)") }
+        if let n = selfConsistency, n < 1 { throw ValidationError("--self-consistency must be at least 1, got \(n)") }
+        if samples != nil && (trace != nil || selfConsistency != nil) {
+            throw ValidationError("--samples cannot be combined with --trace or --self-consistency")
+        }
+    }
+
+    func run() throws {
+        let kind = try DecoderOptions.kind(decoder)
+        let loaded = try LoadedModel(model)
+        let promptTokens = try loaded.promptTokens(prompt.prompt, chat: prompt.chat, maxNew: decoding.maxTokens)
+        let spec = decoding.spec(kind)
+        let punctuation = CNTPDecoder.punctuationIDs(loaded.tokenizer)
+        func make(_ seed: UInt64) throws -> Decoder {
+            do {
+                return try spec.make(model: loaded.model, prompt: promptTokens,
+                                     settings: decoding.settings(kind, seed: seed, tokenizer: loaded.tokenizer),
+                                     punctuation: punctuation)
+            } catch let e as DecodeError { throw CLIError.usage(e.description) }
+        }
+
+        if let n = samples {
+            var all: [[Int]] = []
+            for i in 0..<n {
+                let d = try make(decoding.seed &+ UInt64(i))
+                try runDecoder(d)
+                all.append(d.generated)
+            }
+            print(try jsonString(all))
+            return
+        }
+        if let n = selfConsistency {
+            var chains: [ChainResult] = []
+            for i in 0..<n {
+                let d = try make(decoding.seed &+ UInt64(i))
+                try runDecoder(d)
+                let text = loaded.tokenizer.decode(d.generated)
+                let answer: String?
+                do { answer = try SelfConsistency.answer(in: text, pattern: answerPattern) } catch let e as DecodeError {
+                    throw CLIError.usage(e.description)
+                }
+                chains.append(ChainResult(seed: decoding.seed &+ UInt64(i), tokens: d.generated, text: text, answer: answer))
+            }
+            let vote = SelfConsistency.vote(chains.map(\.answer))
+            if output.json {
+                print(try jsonString(SelfConsistencyResult(chains: chains, answer: vote)))
+            } else {
+                for c in chains { print("seed \(c.seed): \(c.answer ?? "(no answer)")") }
+                print("answer: \(vote ?? "(none)")")
+            }
+            return
+        }
+
+        let d = try make(decoding.seed)
+        var traceHandle: FileHandle?
+        if let path = trace {
+            guard FileManager.default.createFile(atPath: path, contents: nil),
+                  let h = FileHandle(forWritingAtPath: path) else { throw CLIError.data("cannot write the trace file \(path)") }
+            traceHandle = h
+        }
+        let wall = try runDecoder(d) { events in
+            guard let h = traceHandle else { return }
+            let text = try events.map { try TraceCoding.line($0) + "\n" }.joined()
+            h.write(Data(text.utf8))
+        }
+        try traceHandle?.close()
+        let result = GenerateResult(decoder: kind.rawValue, promptTokens: promptTokens, tokens: d.generated,
+                                    text: loaded.tokenizer.decode(d.generated), stats: d.stats, wallMs: wall,
+                                    finishReason: d.stopReason,
+                                    branches: (d as? CNTPDecoder)?.branches.map { BranchJSON($0, loaded.tokenizer) })
+        if output.json {
+            print(try jsonString(result))
+        } else {
+            print(result.text)
+            fputs(result.summary + "\n", stderr)
+        }
+    }
+}
+
+struct GenerateResult: Encodable {
+    let decoder: String
+    let promptTokens: [Int]
+    let tokens: [Int]
+    let text: String
+    let stats: DecodeStats
+    let wallMs: Double
+    let finishReason: String?
+    let branches: [BranchJSON]?
+
+    var tokensPerSecond: Double { wallMs > 0 ? Double(tokens.count) / (wallMs / 1000) : 0 }
+
+    enum Key: String, CodingKey {
+        case decoder, prompt_tokens, tokens, text, forward_passes, tokens_per_pass, wall_ms, tokens_per_s
+        case drafted, accepted, acceptance_rate, finish_reason, branches
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(decoder, forKey: .decoder)
+        try c.encode(promptTokens, forKey: .prompt_tokens)
+        try c.encode(tokens, forKey: .tokens)
+        try c.encode(text, forKey: .text)
+        try c.encode(stats.forwardPasses, forKey: .forward_passes)
+        try c.encode(stats.tokensPerPass, forKey: .tokens_per_pass)
+        try c.encode(wallMs, forKey: .wall_ms)
+        try c.encode(tokensPerSecond, forKey: .tokens_per_s)
+        try c.encode(stats.drafted, forKey: .drafted)
+        try c.encode(stats.accepted, forKey: .accepted)
+        try c.encode(stats.acceptanceRate, forKey: .acceptance_rate)
+        try c.encodeIfPresent(finishReason, forKey: .finish_reason)
+        try c.encodeIfPresent(branches, forKey: .branches)
+    }
+
+    var summary: String {
+        let f = { (x: Double) in String(format: "%.2f", x) }
+        return "\(decoder): \(tokens.count) tokens, \(stats.forwardPasses) forward passes, \(f(stats.tokensPerPass)) tokens/pass, "
+            + "\(f(wallMs)) ms, \(f(tokensPerSecond)) tokens/s, accepted \(stats.accepted)/\(stats.drafted)"
+    }
+}
+
+struct BranchJSON: Encodable {
+    struct Trial: Encodable { let tokens: [Int]; let text: String; let perplexity: Double }
+    let position: Int
+    let entropy: Double
+    let trials: [Trial]
+    let chosen: Int
+
+    init(_ b: CNTPBranch, _ tokenizer: Tokenizing) {
+        position = b.position; entropy = b.entropy; chosen = b.chosen
+        trials = b.trials.map { Trial(tokens: $0.tokens, text: tokenizer.decode($0.tokens), perplexity: $0.perplexity) }
+    }
+}
+
+struct ChainResult: Encodable { let seed: UInt64; let tokens: [Int]; let text: String; let answer: String? }
+struct SelfConsistencyResult: Encodable { let chains: [ChainResult]; let answer: String? }
+
+func jsonString<T: Encodable>(_ value: T) throws -> String {
+    let e = JSONEncoder()
+    e.outputFormatting = [.sortedKeys]
+    return String(decoding: try e.encode(value), as: UTF8.self)
+}
