@@ -31,6 +31,22 @@ struct SmolLM2DecoderTests {
         #expect(lookahead.stats.forwardPasses <= ar.stats.forwardPasses)
     }
 
+    /// Same seed => the same tokens and trace (timing aside) whatever the kernel thread count.
+    @Test func sameSeedSameTraceAtAnyThreadCount() throws {
+        let path = try ModelStore.smolLM2ForTests()
+        let tokenizer = try TokenizerLoader.load(from: try GGUFFile(path: path))
+        let prompt = tokenizer.encode("Once upon a time", addSpecial: true)
+        var traces: [[TraceEvent]] = []
+        for threads in [1, 3] {
+            let model = try ModelLoader.load(path: path, threads: threads, cacheCapacity: 256)
+            let s = DecodeSettings(maxNewTokens: 24, sampler: SamplerSettings(temperature: 1, topP: 0.95), seed: 7,
+                                   isEnd: { tokenizer.isEndOfGeneration($0) })
+            let sjd = try SJDDecoder(model: model, prompt: prompt, settings: s, window: 8)
+            traces.append(untimed(try runToEnd(sjd)))
+        }
+        #expect(traces[0] == traces[1])
+    }
+
     @Test func punctuationIDsAreTheTenMarks() throws {
         let (_, tokenizer) = try Self.load()
         let ids = CNTPDecoder.punctuationIDs(tokenizer)
