@@ -105,6 +105,29 @@ struct SJDLosslessTests {
         #expect(sjd.generated == ar.generated)
     }
 
+    /// With a Jacobi interval, passes before and after it commit one token, and inside it the
+    /// window never reaches past its end; the first three tokens stay AR's distribution.
+    @Test func jacobiIntervalIsRespected() throws {
+        let model = ToyModel(vocab: Self.V, seed: 5, scale: 1.5, prefixWeight: 0.5)
+        let sampler = SamplerSettings(temperature: 1)
+        var counts = [Int](repeating: 0, count: Self.V * Self.V * Self.V)
+        for seed in 0..<2400 {
+            let d = try SJDDecoder(model: model, prompt: Self.prompt, settings: DecodeSettings(maxNewTokens: 12, sampler: sampler, seed: UInt64(seed)),
+                                   window: 4, jacobiRange: 1..<8)
+            while !d.isFinished {
+                let before = d.generated.count
+                let ev = try d.step()
+                let forwardCount = ev.compactMap { if case .forward(_, let c, _) = $0 { return c }; return nil }.first ?? 0
+                if before >= 8 || before < 1 { #expect(d.generated.count - before == 1) }
+                if before >= 1 && before < 8 { #expect(before + forwardCount <= 8) }
+            }
+            let g = d.generated
+            counts[(g[0] * Self.V + g[1]) * Self.V + g[2]] += 1
+        }
+        let r = ChiSquare.pValue(observed: counts, expected: try Self.exactJoint(model, sampler))
+        #expect(r.p > 0.01, "chi2 \(r.chi2) df \(r.df) p \(r.p)")
+    }
+
     /// Every SJD pass commits between 1 and L tokens, and rejections are always followed by a resample.
     @Test func passesCommitOneToL() throws {
         let model = ToyModel(vocab: 6, seed: 2, scale: 2)

@@ -18,6 +18,8 @@ public struct DecoderSpec: Sendable {
     public var initRandom: Bool?
     public var gridWidth: Int?
     public var coupling = false
+    /// SJD: generated-token indices where the window is used (nil: everywhere).
+    public var jacobiRange: Range<Int>?
     /// Lookahead n-gram size N and guess set G.
     public var ngram = 4
     public var guesses = 5
@@ -45,7 +47,8 @@ public struct DecoderSpec: Sendable {
                                      initScheme: scheme(defaultRandom: false))
         case .sjd:
             return try SJDDecoder(model: model, prompt: prompt, settings: settings, window: window ?? 16,
-                                  initScheme: scheme(defaultRandom: true), coupling: coupling)
+                                  initScheme: scheme(defaultRandom: true), coupling: coupling,
+                                  jacobiRange: jacobiRange)
         case .cntp:
             return try CNTPDecoder(model: model, prompt: prompt, settings: settings, punctuation: punctuation,
                                    parameters: cntp)

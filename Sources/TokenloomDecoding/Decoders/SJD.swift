@@ -32,15 +32,18 @@ public final class SJDDecoder: Decoder {
     public let L: Int
     public let initScheme: DraftInit
     public let coupling: Bool
+    /// Generated-token indices where the window is used (the reference's Jacobi interval, which
+    /// leaves an image's header and last tokens to plain AR); nil: everywhere.
+    public let jacobiRange: Range<Int>?
     let state: DecodeState
     var rule = SJDAcceptance.speculative
     /// Drafts for the positions after the last committed token, with their q. // [<= L-1]
     var drafts: [(token: Int, q: DraftQ)] = []
 
     public init(model: CausalModel, prompt: [Int], settings: DecodeSettings, window L: Int = 16,
-                initScheme: DraftInit = .random, coupling: Bool = false) throws {
+                initScheme: DraftInit = .random, coupling: Bool = false, jacobiRange: Range<Int>? = nil) throws {
         guard L >= 1 else { throw DecodeError.badSettings("the window must be >= 1, got \(L)") }
-        self.L = L; self.initScheme = initScheme; self.coupling = coupling
+        self.L = L; self.initScheme = initScheme; self.coupling = coupling; self.jacobiRange = jacobiRange
         state = try DecodeState(model: model, prompt: prompt, settings: settings)
     }
 
@@ -61,7 +64,11 @@ public final class SJDDecoder: Decoder {
             state.commit([p.sample(&state.rng)], events: &events)
             return events
         }
-        let Leff = min(L, state.remaining)
+        // Window for this pass: L inside the Jacobi interval (shrinking to its end), else 1.
+        let g = state.generated.count                            // index of the next token
+        var Leff = L
+        if let r = jacobiRange { Leff = r.contains(g) ? min(L, r.upperBound - g) : 1 }
+        Leff = min(Leff, state.remaining)
         drafts = Array(drafts.prefix(Leff - 1))
         let fresh = initScheme.fill(count: Leff - 1 - drafts.count,
                                     firstIndex: state.generated.count + drafts.count,
