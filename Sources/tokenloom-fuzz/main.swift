@@ -5,6 +5,8 @@
 // A crash kills the process (so "finished" means 0 crashes); an input slower than --hang-ms is a hang.
 //
 //   tokenloom-fuzz [--iterations N] [--seed S] [--corpus DIR] [--hang-ms MS] [--save-last FILE]
+//                  [--builtin-models]   (also mutate the shipped image models, several MB each: slow)
+//   tokenloom-fuzz --check-seeds [--corpus DIR] [--builtin-models]   (each unmutated seed's outcome)
 //   tokenloom-fuzz --write-seeds DIR     (writes the built-in seeds, to refresh Tests/fuzz-corpus)
 import Foundation
 import TokenloomModels
@@ -16,6 +18,8 @@ struct Options {
     var hangMs = 1000.0
     var saveLast: String?
     var writeSeeds: String?
+    var builtinModels = false
+    var checkSeeds = false
 }
 
 func parseOptions() -> Options {
@@ -33,6 +37,8 @@ func parseOptions() -> Options {
         case "--hang-ms": o.hangMs = Double(next(a)) ?? 1000
         case "--save-last": o.saveLast = next(a)
         case "--write-seeds": o.writeSeeds = next(a)
+        case "--builtin-models": o.builtinModels = true
+        case "--check-seeds": o.checkSeeds = true
         default: fputs("tokenloom-fuzz: unknown option \(a)\n", stderr); exit(2)
         }
     }
@@ -42,6 +48,9 @@ func parseOptions() -> Options {
 let options = parseOptions()
 var seeds: [[UInt8]] = FuzzSeeds.builtIn()
 if let dir = options.writeSeeds {
+    // Plus a tiny Llama with SmolLM2's real vocabulary (head), taken from a shipped image model.
+    if let b = ModelStore.builtinDirectory, let file = try? GGUFFile(path: b + "/emoji.gguf"),
+       let real = FuzzSeeds.tinyLlama(vocabularyOf: file) { seeds.append(real) }
     for (i, s) in seeds.enumerated() {
         FileManager.default.createFile(atPath: dir + "/seed-\(i).gguf", contents: Data(s))
     }
@@ -53,6 +62,17 @@ if let dir = options.corpus {
     for f in files where f.hasSuffix(".gguf") {
         if let d = FileManager.default.contents(atPath: dir + "/" + f) { seeds.append([UInt8](d)) }
     }
+}
+
+if options.builtinModels, let dir = ModelStore.builtinDirectory {
+    for name in ModelStore.builtinNames {
+        if let d = FileManager.default.contents(atPath: dir + "/" + name + ".gguf") { seeds.append([UInt8](d)) }
+    }
+}
+
+if options.checkSeeds {
+    for (i, s) in seeds.enumerated() { print("seed \(i) (\(s.count) bytes): \(FuzzTarget.run(s))") }
+    exit(0)
 }
 
 var rng = SplitMix64(seed: options.seed)
