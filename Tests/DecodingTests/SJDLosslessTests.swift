@@ -105,6 +105,36 @@ struct SJDLosslessTests {
         #expect(sjd.generated == ar.generated)
     }
 
+    /// An image-style setup: a logit processor restricts the vocabulary to "image tokens" {1, 2, 3},
+    /// random drafts come from that set, drafts repeat their left neighbour on a 2-wide grid. Every
+    /// draft and output stays in the set, and the distribution is still AR's.
+    @Test func restrictedVocabularyStaysLossless() throws {
+        let model = ToyModel(vocab: Self.V, seed: 5, scale: 1.5, prefixWeight: 0.5)
+        let sampler = SamplerSettings(temperature: 1)
+        let mask: LogitProcessor = { _, z in z[0] = -.infinity; z[4] = -.infinity }
+        func dist(_ seq: [Int]) throws -> Distribution {
+            var z = try model.forward(tokens: seq, cache: model.makeCache()).row(seq.count - 1)
+            mask(0, &z)
+            return Sampler.distribution(logits: z, settings: sampler)
+        }
+        var exact = [Double](repeating: 0, count: Self.V * Self.V * Self.V)
+        for a in 1...3 { for b in 1...3 { for c in 1...3 {
+            exact[(a * Self.V + b) * Self.V + c] = try dist(Self.prompt)[a] * dist(Self.prompt + [a])[b] * dist(Self.prompt + [a, b])[c]
+        } } }
+        var counts = [Int](repeating: 0, count: Self.V * Self.V * Self.V)
+        for seed in 0..<2400 {
+            let s = DecodeSettings(maxNewTokens: 8, sampler: sampler, seed: UInt64(seed), logitProcessor: mask, draftTokens: [1, 2, 3])
+            let d = try SJDDecoder(model: model, prompt: Self.prompt, settings: s, window: 4, initScheme: .repeatLeft(gridWidth: 2))
+            let events = try runToEnd(d)
+            for e in events { if case .draft(_, let t, _) = e { #expect((1...3).contains(t)) } }
+            #expect(d.generated.allSatisfy { (1...3).contains($0) })
+            let g = d.generated
+            counts[(g[0] * Self.V + g[1]) * Self.V + g[2]] += 1
+        }
+        let r = ChiSquare.pValue(observed: counts, expected: exact)
+        #expect(r.p > 0.01, "chi2 \(r.chi2) df \(r.df) p \(r.p)")
+    }
+
     /// With a Jacobi interval, passes before and after it commit one token, and inside it the
     /// window never reaches past its end; the first three tokens stay AR's distribution.
     @Test func jacobiIntervalIsRespected() throws {
