@@ -60,7 +60,14 @@ public enum ModelStore {
 
     /// Folder holding the built-in model resources.
     public static var builtinDirectory: String? {
-        Bundle.module.resourceURL?.appendingPathComponent("Resources").path
+        // Foundation on Linux points resourceURL at a bundle's "Resources" folder when it has one,
+        // so the copied folder can be resourceURL itself or resourceURL/Resources.
+        let candidates = [Bundle.module.resourceURL?.appendingPathComponent("Resources"),
+                          Bundle.module.bundleURL.appendingPathComponent("Resources"), Bundle.module.resourceURL]
+        var isDir: ObjCBool = false
+        return candidates.compactMap { $0?.path }.first {
+            FileManager.default.fileExists(atPath: $0, isDirectory: &isDir) && isDir.boolValue
+        }
     }
 
     /// Names of the built-in models (`emoji` for Resources/emoji.gguf), sorted.
