@@ -29,7 +29,7 @@ struct LogitsCommand: ParsableCommand {
         guard !tokens.isEmpty else { throw CLIError.data("the prompt encodes to no tokens") }
         let m = loaded.model
         guard tokens.count <= m.contextLength else {
-            throw CLIError.data("prompt of \(tokens.count) tokens does not fit the model's context of \(m.contextLength)")
+            throw CLIError.usage("prompt of \(tokens.count) tokens does not fit the model's context of \(m.contextLength)")
         }
         let logits = try m.forward(tokens: tokens, cache: m.makeCache()).row(tokens.count - 1)
         let probs = Distribution.softmax(logits)
