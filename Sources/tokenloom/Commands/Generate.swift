@@ -84,18 +84,27 @@ struct GenerateCommand: ParsableCommand {
         }
 
         let d = try make(decoding.seed)
+        // The trace goes to a temporary file next to the target and is renamed into place only when
+        // the run succeeds, so a failed run never leaves a half-written trace behind.
         var traceHandle: FileHandle?
-        if let path = trace {
-            guard FileManager.default.createFile(atPath: path, contents: nil),
-                  let h = FileHandle(forWritingAtPath: path) else { throw CLIError.data("cannot write the trace file \(path)") }
+        let partial = trace.map { $0 + ".partial-\(getpid())" }
+        if let tmp = partial, let path = trace {
+            guard FileManager.default.createFile(atPath: tmp, contents: nil),
+                  let h = FileHandle(forWritingAtPath: tmp) else { throw CLIError.data("cannot write the trace file \(path)") }
             traceHandle = h
         }
+        var traced = false
+        defer { if let tmp = partial, !traced { try? traceHandle?.close(); unlink(tmp) } }
         let wall = try runDecoder(d) { events in
             guard let h = traceHandle else { return }
             let text = try events.map { try TraceCoding.line($0) + "\n" }.joined()
             h.write(Data(text.utf8))
         }
-        try traceHandle?.close()
+        if let tmp = partial, let path = trace {
+            try traceHandle?.close()
+            guard rename(tmp, path) == 0 else { throw CLIError.data("cannot write the trace file \(path)") }
+            traced = true
+        }
         let result = GenerateResult(decoder: kind.rawValue, promptTokens: promptTokens, tokens: d.generated,
                                     text: loaded.tokenizer.decode(d.generated), stats: d.stats, wallMs: wall,
                                     finishReason: d.stopReason,
