@@ -16,10 +16,19 @@ enum ImageMath {
                 y.withUnsafeMutableBufferPointer { Y in
                     for i in 0..<k {
                         let xi = X.baseAddress! + i * n
+                        let n8 = n & ~7
                         for o in 0..<m {
                             let wo = W.baseAddress! + o * n
-                            var s: Float = 0
-                            for j in 0..<n { s += xi[j] * wo[j] }
+                            var acc = SIMD8<Float>(repeating: 0)         // 8 partial sums
+                            var j = 0
+                            while j < n8 {
+                                let xv = UnsafeRawPointer(xi + j).loadUnaligned(as: SIMD8<Float>.self)
+                                let wv = UnsafeRawPointer(wo + j).loadUnaligned(as: SIMD8<Float>.self)
+                                acc += xv * wv
+                                j += 8
+                            }
+                            var s = acc.sum()
+                            while j < n { s += xi[j] * wo[j]; j += 1 }
                             Y[i * m + o] = s
                         }
                     }

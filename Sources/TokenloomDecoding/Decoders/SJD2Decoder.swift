@@ -1,0 +1,159 @@
+// SJD2: Speculative Jacobi-Denoising decoding (Teng et al., NeurIPS 2025), for an image model
+// fine-tuned on next-clean-token prediction (ImageARModel). A window of W slots after the last
+// committed token; a slot is either clean (a draft token x with the q it was drawn from) or noisy
+// (a normalised embedding z at a denoising step s > 0). One forward pass per step:
+//   inputs   [last committed][slot 0]..[slot W-1]    (noisy slots as sd z + mu with their level)
+//   verify   along the clean prefix with SJD's rule: accept x if u < min(1, p(x)/q(x)), else
+//            resample from norm(max(0, p - q)) and stop; at the first noisy slot stop and commit a
+//            sample of its p (its context is the accepted clean prefix, so this is exact); if every
+//            slot passed, a bonus token from the last row
+//   update   the remaining clean slots take this pass's samples (Jacobi); noisy slots move one
+//            step toward their predicted clean embedding ê0 = e0(y) (one-position offset):
+//            z' = alpha' ê0 + sbar' (z - alpha ê0) / sbar   (deterministic DDIM), and become clean
+//            (token y, q = p) at step 0
+//   refill   fresh slots of pure noise (z ~ N(0, I), step K) at the tail, back to W.
+// Every committed token is drawn from the model's distribution given the committed prefix: noisy
+// inputs only shape drafts, never the p a token is committed from.
+#if canImport(Glibc)
+import Glibc
+#else
+import Foundation
+#endif
+import TokenloomModels
+
+public final class SJD2Decoder: Decoder {
+    public let name = "SJD2"
+    public let W: Int
+    public let K: Int
+    let model: ImageARModel
+    let state: DecodeState
+    /// levels[s]: the model noise level of denoising step s (s = 0 clean ... K pure noise).
+    let levels: [Int]
+
+    struct Slot {
+        var step: Int                 // 0 = clean
+        var z: [Float]                // normalised embedding (noisy slots) // [d]
+        var token: Int                // clean slots: the draft
+        var q: DraftQ
+    }
+    var slots: [Slot] = []
+    /// Deliberately wrong (accepts every clean draft); only for the tests' power check.
+    var acceptAlways = false
+
+    /// `window` W slots, `steps` K denoising steps spread over the model's noise levels.
+    public init(model: ImageARModel, prompt: [Int], settings: DecodeSettings, window W: Int = 80, steps K: Int = 20) throws {
+        guard W >= 1 else { throw DecodeError.badSettings("the SJD2 window must be >= 1, got \(W)") }
+        guard K >= 1 && K <= model.hp.levels else {
+            throw DecodeError.badSettings("SJD2 steps must be in 1...\(model.hp.levels) (the model's noise levels), got \(K)")
+        }
+        self.W = W; self.K = K; self.model = model
+        levels = (0...K).map { s in Int((Double(s) * Double(model.hp.levels) / Double(K)).rounded()) }
+        state = try DecodeState(model: model, prompt: prompt, settings: settings)
+    }
+
+    public var prompt: [Int] { state.prompt }
+    public var generated: [Int] { state.generated }
+    public var stats: DecodeStats { state.stats }
+    public var isFinished: Bool { state.isFinished }
+    public var finishReason: String? { state.finishReason }
+    /// The noise level of each window slot (0 = clean), for displays.
+    public var windowLevels: [Int] { slots.map { levels[$0.step] } }
+
+    func noiseSlot() -> Slot {
+        var z = [Float](repeating: 0, count: model.hp.d)
+        var i = 0
+        while i < z.count {                         // Box-Muller pairs from the seeded generator
+            let u1 = max(state.rng.uniform(), 1e-300), u2 = state.rng.uniform()
+            let r = (-2 * log(u1)).squareRoot()
+            z[i] = Float(r * cos(2 * Double.pi * u2))
+            if i + 1 < z.count { z[i + 1] = Float(r * sin(2 * Double.pi * u2)) }
+            i += 2
+        }
+        return Slot(step: K, z: z, token: -1, q: .oneHot)
+    }
+
+    public func step() throws -> [TraceEvent] {
+        guard !state.isFinished else { return [] }
+        let w = model.weights
+        let Leff = max(0, min(W, state.remaining - 1))          // slots that can still be committed
+        while slots.count < Leff { slots.append(noiseSlot()) }
+        slots = Array(slots.prefix(Leff))
+        let start = state.prefilled ? [state.lastToken] : state.prompt
+        let n = state.length - 1                                  // position of the last committed token
+        let inputs: [ModelInput] = start.map { .token($0) } + slots.map {
+            $0.step == 0 ? .token($0.token) : .embedding(w.modelSpace($0.z), level: levels[$0.step])
+        }
+        let t0 = monotonicMs()
+        let c0 = state.cache.count
+        let logits = try model.forward(inputs, cache: state.cache)
+        let ms = monotonicMs() - t0
+        state.stats.forwardPasses += 1
+        state.stats.forwardMs += ms
+        var events: [TraceEvent] = [.forward(start: c0, count: inputs.count, ms: ms)]
+        let r0 = start.count - 1                                  // row predicting position n + 1
+        for (j, s) in slots.enumerated() where s.step == 0 {
+            events.append(.draft(position: n + 1 + j, token: s.token, q: s.q.prob(s.token)))
+        }
+        // p[j]: distribution predicting position n+1+j (row r0 + j); y[j] ~ p[j].
+        let p = (0...Leff).map { state.distribution(logits, r0 + $0, predicting: n + 1 + $0) }
+        let y = p.map { $0.sample(&state.rng) }
+        var out: [Int] = []
+        var stopped = false
+        for i in 0..<Leff {
+            let s = slots[i]
+            let position = n + 1 + i
+            if s.step > 0 { out.append(y[i]); stopped = true; break }  // noisy input: commit a sample of p
+            let px = p[i][s.token], qx = s.q.prob(s.token)
+            let u = state.rng.uniform()
+            state.stats.drafted += 1
+            let ratio = qx > 0 ? px / qx : (px > 0 ? Double.infinity : 0)
+            if acceptAlways || u < min(1, ratio) {
+                state.stats.accepted += 1
+                events.append(.accept(position: position, token: s.token, p: px, q: qx, u: u))
+                out.append(s.token)
+            } else {
+                events.append(.reject(position: position, token: s.token, p: px, q: qx, u: u))
+                let r = residual(p[i], minus: s.q, draft: s.token)
+                events.append(.resample(position: position, token: r))
+                out.append(r); stopped = true; break
+            }
+        }
+        if !stopped { out.append(y[Leff]) }                       // every slot passed: the bonus token
+        let m = out.count
+        let kept = state.commit(out, events: &events)
+        state.cache.truncate(to: c0 + start.count - 1 + kept)
+        // Remaining slots j = m..<Leff (predicted by row j): Jacobi refresh or one denoising step.
+        var next: [Slot] = []
+        for j in min(m, Leff)..<Leff {
+            var s = slots[j]
+            if s.step == 0 {
+                s.token = y[j]; s.q = .dist(p[j])
+            } else {
+                let e0 = w.normalisedEmbedding(of: y[j])
+                let a = w.alpha(level: levels[s.step]), sb = w.sigmaBar(level: levels[s.step])
+                s.step -= 1
+                if s.step == 0 {
+                    s.token = y[j]; s.q = .dist(p[j]); s.z = []
+                } else {
+                    let a1 = w.alpha(level: levels[s.step]), sb1 = w.sigmaBar(level: levels[s.step])
+                    for c in 0..<s.z.count { s.z[c] = a1 * e0[c] + sb1 * (s.z[c] - a * e0[c]) / sb }
+                }
+                events.append(.denoise(position: n + 1 + j, level: levels[s.step]))
+            }
+            next.append(s)
+        }
+        slots = next
+        return events
+    }
+
+    /// A draw from norm(max(0, p - q)); if that is empty (p == q), from p.
+    private func residual(_ p: Distribution, minus q: DraftQ, draft x: Int) -> Int {
+        var r = p.probs                                                                    // [vocab]
+        switch q {
+        case .oneHot: r[x] = 0
+        case .dist(let qd): for v in 0..<r.count { r[v] = max(0, r[v] - qd.probs[v]) }
+        }
+        if r.allSatisfy({ $0 <= 0 }) { return p.sample(&state.rng) }
+        return Sampler.draw(weights: r, u: state.rng.uniform())
+    }
+}
