@@ -42,6 +42,12 @@ struct SamplerTests {
     @Test func entropyInNats() {
         let d = Distribution(probs: [0.25, 0.25, 0.25, 0.25])
         #expect(abs(d.entropy - _logD(4)) < 1e-6)
+        // The one-pass entropy from logits equals the definition on softmax(z).
+        let z: [Float] = [2, 1, 0, 3, -1, -.infinity]
+        let p = Sampler.softmax(z).map(Double.init)
+        let h = -p.filter { $0 > 0 }.map { $0 * _logD($0) }.reduce(0, +)
+        #expect(abs(Sampler.entropy(logits: z) - h) < 1e-6)
+        #expect(Sampler.entropy(logits: [5, 5]) - _logD(2) < 1e-9)
     }
 
     @Test func rngIsReproducibleAndUniform() {

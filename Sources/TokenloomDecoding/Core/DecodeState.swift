@@ -66,6 +66,13 @@ final class DecodeState {
         Sampler.distribution(logits: processedRow(logits, row, predicting: position), settings: settings.sampler)
     }
 
+    /// The entropy an `entropy` event reports for a row: of the warped distribution `p`, or, when
+    /// decoding is greedy (p is one-hot), of the model's own temperature-1 distribution.
+    func displayEntropy(_ logits: Logits, _ row: Int, predicting position: Int, warped p: Distribution? = nil) -> Double {
+        if !settings.sampler.isGreedy, let p { return p.entropy }
+        return Sampler.entropy(logits: processedRow(logits, row, predicting: position))
+    }
+
     /// Greedy choice of `row` (after the logit processor).
     func greedy(_ logits: Logits, _ row: Int, predicting position: Int) -> Int {
         Sampler.argmax(processedRow(logits, row, predicting: position))

@@ -14,7 +14,8 @@ public enum TraceEvent: Sendable, Equatable {
     case resample(position: Int, token: Int)
     /// Tokens at positions start ..< start+tokens.count became final.
     case commit(start: Int, tokens: [Int])
-    /// Entropy in nats of the sampling distribution at `position`.
+    /// Entropy in nats of the sampling distribution at `position` (for greedy decoding, whose
+    /// sampling distribution is one-hot, of the model's temperature-1 distribution).
     case entropy(position: Int, nats: Double)
     /// CNTP: at `position` the entropy gave `trials` trials.
     case branchOpened(position: Int, entropy: Double, trials: Int)

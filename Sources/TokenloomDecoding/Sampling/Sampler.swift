@@ -111,6 +111,22 @@ public enum Sampler {
         return e
     }
 
+    /// Entropy in nats of softmax(z), in one pass over the logits without building the
+    /// distribution: H = ln Z - sum_i p_i (z_i - m), with m = max z and Z = sum_i exp(z_i - m).
+    public static func entropy(logits z: [Float]) -> Double {
+        z.withUnsafeBufferPointer { b -> Double in
+            var m = -Float.infinity
+            for v in b where v > m { m = v }
+            guard m > -.infinity else { return 0 }
+            var Z = 0.0, S = 0.0
+            for v in b where v > -.infinity {
+                let d = Double(v - m), e = _exp(d)
+                Z += e; S += e * d
+            }
+            return _log(Z) - S / Z
+        }
+    }
+
     /// Index of the largest value, lowest index on ties.
     public static func argmax(_ x: [Float]) -> Int {
         var best = 0
