@@ -35,9 +35,16 @@ public final class App {
         case .compare: ui.compare.toggle()
         case .nextPane:
             if !snap.panes.isEmpty { ui.focus = (ui.focus + (key == .backTab ? snap.panes.count - 1 : 1)) % snap.panes.count; ui.cursor = nil }
-        case .heatmap: ui.gridMode = ui.gridMode == .heatmap ? .colour : .heatmap
-        case .stateMap: ui.gridMode = ui.gridMode == .state ? .colour : .state
-        case .imageOnly: ui.gridMode = ui.gridMode == .imageOnly ? .colour : .imageOnly
+        case .heatmap:
+            ui.gridMode = ui.gridMode == .heatmap ? .colour : .heatmap
+            ui.message = ui.gridMode == .heatmap ? "heatmap: entropy" : "heatmap off"
+            if ui.gridMode == .heatmap, snap.presenter.layout == .text { ui.textColouring = .entropy }
+        case .stateMap:
+            ui.gridMode = ui.gridMode == .state ? .colour : .state
+            ui.message = ui.gridMode == .state ? "state map" : "state map off"
+        case .imageOnly:
+            ui.gridMode = ui.gridMode == .imageOnly ? .colour : .imageOnly
+            ui.message = ui.gridMode == .imageOnly ? "image only" : "image with overlays"
         case .colouring: ui.textColouring = ui.textColouring == .entropy ? .probability : .entropy
             ui.message = "text coloured by \(ui.textColouring.rawValue)"
         case .explain: ui.overlay = ui.overlay == .explain ? nil : .explain
