@@ -7,13 +7,13 @@ import TokenloomDecoding
 public struct DecoderChoice: Sendable, Equatable {
     /// "AR", "Jacobi", "SJD", "SJD2", "CNTP" or "Lookahead".
     public var name: String
-    /// Jacobi / SJD / SJD2 window length L (drafts verified per pass).
-    public var window: Int
+    /// Jacobi / SJD / SJD2 window length (nil: the decoder's own default, 16 for SJD, 80 for SJD2).
+    public var window: Int?
     public var temperature: Double
     public var topK: Int
     public var topP: Double
 
-    public init(name: String, window: Int = 16, temperature: Double = 1.0, topK: Int = 0, topP: Double = 1.0) {
+    public init(name: String, window: Int? = nil, temperature: Double = 1.0, topK: Int = 0, topP: Double = 1.0) {
         self.name = name; self.window = window; self.temperature = temperature; self.topK = topK; self.topP = topP
     }
 }
@@ -46,10 +46,19 @@ public struct Workspace: @unchecked Sendable {
     public var title: String
     /// A line the UI shows once (e.g. why the default screen fell back to a text model).
     public var note: String?
+    /// The image model's fuser gates, one per prompt token (empty for models without a fuser).
+    public var fuser: [FuserGate]
 
-    public init(decoders: [Decoder], presenter: TokenPresenter, title: String, note: String? = nil) {
-        self.decoders = decoders; self.presenter = presenter; self.title = title; self.note = note
+    public init(decoders: [Decoder], presenter: TokenPresenter, title: String, note: String? = nil, fuser: [FuserGate] = []) {
+        self.decoders = decoders; self.presenter = presenter; self.title = title; self.note = note; self.fuser = fuser
     }
+}
+
+/// The LLM branch's share of one prompt token in a Mimir-style fuser (0 = encoder only).
+public struct FuserGate: Sendable, Equatable {
+    public var label: String
+    public var value: Double
+    public init(label: String, value: Double) { self.label = label; self.value = value }
 }
 
 /// Makes the decoders of a scenario. Runs on the engine queue (loading a model may take a while).

@@ -1,6 +1,7 @@
 // ScenarioFactory: the one function that turns a Scenario into decoders — resolve the model
 // reference, load the model and its tokenizer, encode the prompt, build each decoder through
 // TokenloomDecoding's DecoderSpec. Also the default scenario `tokenloom` opens with.
+import Foundation
 import TokenloomDecoding
 import TokenloomModels
 
@@ -17,19 +18,24 @@ public struct TokenizerPresenter: TokenPresenter {
 }
 
 public enum ScenarioFactory {
-    public static let defaultImagePrompt = "a red circle on a blue background"
     public static let defaultTextPrompt = "Explain in one paragraph why the sky is blue."
+    /// The image prompt the default screen opens with (one the built-in model was trained on).
+    public static let defaultImagePrompt = "sun behind cloud"
 
     /// The default screen: the built-in image model with AR, SJD and SJD2 when it is shipped;
-    /// until then SmolLM2 text with AR, Jacobi and SJD, with a note saying so.
+    /// otherwise SmolLM2 text with AR, Jacobi and SJD, with a note saying so.
     public static func defaultScenario(seed: UInt64 = 42) -> (Scenario, note: String?) {
-        if let image = ModelStore.builtinNames.first {
-            return (Scenario(modelRef: "builtin:\(image)", prompt: defaultImagePrompt,
-                             decoders: [DecoderChoice(name: "AR"), DecoderChoice(name: "SJD"), DecoderChoice(name: "SJD2")],
-                             seed: seed), nil)
+        let builtins = ModelStore.builtinNames
+        if let image = builtins.contains("emoji") ? "emoji" : builtins.first {
+            return (imageScenario(modelRef: "builtin:\(image)", prompt: defaultImagePrompt, seed: seed), nil)
         }
         return (textScenario(modelRef: "smollm2", prompt: defaultTextPrompt, seed: seed),
-                "no built-in image model yet: SmolLM2 text")
+                "no built-in image model: SmolLM2 text")
+    }
+
+    public static func imageScenario(modelRef: String, prompt: String, seed: UInt64) -> Scenario {
+        Scenario(modelRef: modelRef, prompt: prompt,
+                 decoders: [DecoderChoice(name: "AR"), DecoderChoice(name: "SJD"), DecoderChoice(name: "SJD2")], seed: seed)
     }
 
     public static func textScenario(modelRef: String, prompt: String, seed: UInt64, maxNewTokens: Int = 200) -> Scenario {
@@ -39,12 +45,18 @@ public enum ScenarioFactory {
                  seed: seed, maxNewTokens: maxNewTokens)
     }
 
-    /// The decoder kind a pane name stands for.
-    static func kind(_ name: String) throws -> DecoderKind {
+    /// Is `modelRef` an image model (a tokenloom-image GGUF)?
+    public static func isImageModel(_ modelRef: String) -> Bool {
+        guard let path = try? ModelStore.resolve(modelRef), let file = try? GGUFFile(path: path) else { return false }
+        return file.architecture == "tokenloom-image"
+    }
+
+    /// The decoder kind a pane name stands for (SJD2 is built apart: it needs the image model).
+    static func kind(_ name: String) throws -> DecoderKind? {
         let k = name.lowercased()
-        if k == "sjd2" { throw SessionError.badScenario("SJD2 needs the built-in image model, which this build does not ship") }
+        if k == "sjd2" { return nil }
         guard let kind = DecoderKind(rawValue: k) else {
-            throw SessionError.badScenario("unknown decoder '\(name)' (choose from \(DecoderKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+            throw SessionError.badScenario("unknown decoder '\(name)' (choose from \((DecoderKind.allCases.map(\.rawValue) + ["sjd2"]).joined(separator: ", ")))")
         }
         return kind
     }
@@ -54,11 +66,22 @@ public enum ScenarioFactory {
         guard (1...4).contains(scenario.decoders.count) else {
             throw SessionError.badScenario("choose 1 to 4 decoders, got \(scenario.decoders.count)")
         }
-        guard !scenario.prompt.isEmpty else { throw SessionError.badScenario("the prompt must not be empty") }
-        let kinds = try scenario.decoders.map { try kind($0.name) }
+        guard !scenario.prompt.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw SessionError.badScenario("the prompt must not be empty")
+        }
         let path = try ModelStore.resolve(scenario.modelRef)
+        let file = try GGUFFile(path: path)
+        if file.architecture == "tokenloom-image" { return try buildImage(scenario, path: path, file: file) }
+        return try buildText(scenario, path: path, file: file)
+    }
+
+    static func buildText(_ scenario: Scenario, path: String, file: GGUFFile) throws -> Workspace {
+        let kinds = try scenario.decoders.map { c -> DecoderKind in
+            guard let k = try kind(c.name) else { throw SessionError.badScenario("SJD2 runs on the built-in image model only") }
+            return k
+        }
         let model = try ModelLoader.load(path: path, threads: scenario.threads)
-        let tokenizer = try TokenizerLoader.load(from: try GGUFFile(path: path))
+        let tokenizer = try TokenizerLoader.load(from: file)
         let text = scenario.chat ? tokenizer.chatTemplate.prompt(user: scenario.prompt) : scenario.prompt
         let prompt = tokenizer.encode(text, addSpecial: true)
         guard prompt.count + scenario.maxNewTokens <= model.contextLength else {

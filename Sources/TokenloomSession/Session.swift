@@ -33,6 +33,7 @@ public final class Session: @unchecked Sendable {
     private var presenter: TokenPresenter = IDPresenter()
     private var title: String
     private var note: String?
+    private var fuser: [FuserGate] = []
     private var buildError: String?
     private var building = true
     private var running = false
@@ -71,7 +72,7 @@ public final class Session: @unchecked Sendable {
                     initial.append(Track(name: d.name, prompt: d.prompt, records: [rec]))
                 }
                 locked {
-                    tracks = initial; presenter = ws.presenter; title = ws.title; note = ws.note
+                    tracks = initial; presenter = ws.presenter; title = ws.title; note = ws.note; fuser = ws.fuser
                     building = false; exhausted = stopped.allSatisfy { $0 }
                     bump(); pumpEngine()
                 }
@@ -147,7 +148,7 @@ public final class Session: @unchecked Sendable {
             }
             return Snapshot(tick: cursor, head: head, playing: playing, busy: running || building, panes: panes,
                             presenter: presenter, title: title, note: note, error: buildError,
-                            intervalMs: Session.intervalsMs[speed])
+                            intervalMs: Session.intervalsMs[speed], fuser: fuser)
         }
     }
 

@@ -59,6 +59,8 @@ public struct Snapshot: Sendable {
     public var error: String?
     /// Milliseconds between ticks while playing.
     public var intervalMs: Int
+    /// The model's fuser gates (from the workspace), if it has a fuser.
+    public var fuser: [FuserGate] = []
 
     /// A snapshot with no panes (while the scenario is being built).
     public static func empty(title: String) -> Snapshot {

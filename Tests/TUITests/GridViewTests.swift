@@ -55,6 +55,17 @@ import TokenloomSession
         #expect(fg(c, 0, 1) == t[.emptyCell] && bg(c, 0, 1) == t[.emptyCell])
     }
 
+    @Test func bigPanesZoomEachTokenToABlock() {
+        let s = replaySession([("SJD", [0, 1], steps)], presenter: presenter, ticks: 2)
+        var c = Canvas(width: 8, height: 4)
+        GridView(pane: s.snapshot().panes[0], presenter: presenter, ui: UIState(theme: .dark, colorMode: .truecolor), focused: false)
+            .draw(into: &c, Rect(x: 0, y: 0, width: 8, height: 4))
+        // Zoom 2: token (0,0) = 10 fills cells x 0-1, both halves of row 0; row 1 shows grid row 1.
+        for x in 0..<2 { #expect(fg(c, x, 0) == presenter.colour(of: 10) && bg(c, x, 0) == presenter.colour(of: 10)) }
+        #expect(fg(c, 2, 0) == mix(presenter.colour(of: 11)!, Theme.dark[.highlight], 0.45))
+        #expect(fg(c, 0, 1) == mix(presenter.colour(of: 14)!, Theme.dark[.background], 0.6))
+    }
+
     @Test func stateMapColoursByVerdict() {
         let (c, _) = render(.state)
         let t = Theme.dark

@@ -63,18 +63,18 @@ enum Chrome {
         }
     }
 
-    static func fuserPanel(_ c: inout Canvas, _ pane: DecoderSnapshot, _ presenter: TokenPresenter, _ ui: UIState, _ r: Rect) {
+    /// The fuser's gate per prompt token: how much of that token's conditioning comes from the LLM.
+    static func fuserPanel(_ c: inout Canvas, _ gates: [FuserGate], _ ui: UIState, _ r: Rect) {
         let t = ui.theme
         let style = Style(fg: t.color(.foreground), bg: t.color(.background))
-        c.put("fuser gates (LLM share per prompt token)", x: r.x, y: r.y, style.with(fg: t.color(.muted)), maxX: r.maxX)
+        c.put("fuser gates: LLM share per prompt token", x: r.x, y: r.y, style.with(fg: t.color(.muted)), maxX: r.maxX)
         let labelW = 12
-        for (i, g) in pane.fuserGates.prefix(max(0, r.height - 1)).enumerated() {
+        for (i, g) in gates.prefix(max(0, r.height - 1)).enumerated() {
             let y = r.y + 1 + i
-            let piece = i < pane.prompt.count ? presenter.piece(pane.prompt[i]) : "#\(i)"
-            c.put(String(piece.prefix(labelW)), x: r.x, y: y, style, maxX: r.x + labelW)
-            let barW = max(0, r.width - labelW - 7)
-            c.bar(x: r.x + labelW, y: y, width: barW, fraction: g, style.with(fg: .rgb(t.heat(g))), ascii: ui.ascii)
-            c.put(fmt(g), x: r.x + labelW + barW + 1, y: y, style, maxX: r.maxX)
+            c.put(String(g.label.prefix(labelW - 1)), x: r.x, y: y, style, maxX: r.x + labelW)
+            let barW = max(0, r.width - labelW - 6)
+            c.bar(x: r.x + labelW, y: y, width: barW, fraction: g.value, style.with(fg: .rgb(t.heat(g.value))), ascii: ui.ascii)
+            c.put(fmt(g.value), x: r.x + labelW + barW + 1, y: y, style, maxX: r.maxX)
         }
     }
 

@@ -89,10 +89,14 @@ public struct GridView {
         guard case .image(let w, let h, let first) = presenter.layout, w > 0, h > 0, r.width > 0, r.height > 0 else { return 0 }
         let t = ui.theme
         let rowsPerCell = ui.glyphGrid ? 1 : 2
-        // One grid token per `scale` tokens each way when the pane is smaller than the grid.
+        // Shrink (one token per `scale` each way) when the pane is smaller than the grid; grow
+        // (each token `zoom` cells wide and `zoom` half-rows tall) when it is at least twice as big.
         let scale = max(1, max((w + r.width - 1) / r.width, (h + rowsPerCell * r.height - 1) / (rowsPerCell * r.height)))
-        let cols = (w + scale - 1) / scale
-        let rows = ((h + scale - 1) / scale + rowsPerCell - 1) / rowsPerCell
+        let zoom = scale > 1 ? 1 : max(1, min(r.width / w, rowsPerCell * r.height / h))
+        func token(_ i: Int) -> Int { zoom > 1 ? i / zoom : i * scale }
+        let cols = zoom > 1 ? w * zoom : (w + scale - 1) / scale
+        let halfRows = zoom > 1 ? h * zoom : (h + scale - 1) / scale
+        let rows = (halfRows + rowsPerCell - 1) / rowsPerCell
         let maxLevel = pane.current.window.map(\.level).max() ?? 0
         var maxEntropy = 0.0
         if ui.gridMode == .heatmap {
@@ -103,9 +107,9 @@ public struct GridView {
         let cursor = focused && ui.gridMode != .imageOnly ? ui.cursor : nil
         for cy in 0..<min(rows, r.height) {
             for cx in 0..<cols {
-                let gx = cx * scale
-                let topY = cy * rowsPerCell * scale
-                guard topY < h else { continue }
+                let gx = token(cx)
+                let topY = token(cy * rowsPerCell)
+                guard topY < h, gx < w else { continue }
                 let top = first + topY * w + gx
                 if ui.glyphGrid {
                     var style = Style(fg: t.color(.foreground), bg: t.color(.background))
@@ -113,7 +117,8 @@ public struct GridView {
                     canvas[x0 + cx, r.y + cy] = Cell(glyph(at: top), style)
                     continue
                 }
-                let botY = topY + scale
+                let botHalf = cy * 2 + 1
+                let botY = botHalf < halfRows ? token(botHalf) : h
                 var topC = colour(at: top, maxLevel: maxLevel, maxEntropy: maxEntropy)
                 var botC = botY < h ? colour(at: first + botY * w + gx, maxLevel: maxLevel, maxEntropy: maxEntropy) : t[.background]
                 if let cur = cursor {

@@ -39,7 +39,7 @@ public enum Screen {
         if infoH > 0 {
             let pane = s.panes[focus]
             let r = Rect(x: 0, y: panesRect.maxY, width: width, height: infoH)
-            let hasGates = !pane.fuserGates.isEmpty
+            let hasGates = !s.fuser.isEmpty || !pane.fuserGates.isEmpty
             let inspW = hasGates ? width * 3 / 5 : width
             c.box(Rect(x: r.x, y: r.y, width: inspW, height: r.height), base.with(fg: t.color(.border)),
                   title: "inspector · \(pane.name)", titleStyle: base.with(fg: t.color(.title)), ascii: ui.ascii)
@@ -48,7 +48,10 @@ public enum Screen {
             if hasGates {
                 let fr = Rect(x: inspW, y: r.y, width: width - inspW, height: r.height)
                 c.box(fr, base.with(fg: t.color(.border)), title: "fuser", titleStyle: base.with(fg: t.color(.title)), ascii: ui.ascii)
-                Chrome.fuserPanel(&c, pane, s.presenter, ui, fr.inset(1))
+                let gates = !s.fuser.isEmpty ? s.fuser : pane.fuserGates.enumerated().map { i, g in
+                    FuserGate(label: i < pane.prompt.count ? s.presenter.piece(pane.prompt[i]) : "#\(i)", value: g)
+                }
+                Chrome.fuserPanel(&c, gates, ui, fr.inset(1))
             }
         }
         switch ui.overlay {

@@ -60,11 +60,11 @@ struct TUICommand: ParsableCommand {
     @Option(help: "Most new tokens (text models).")
     var maxTokens: Int = 200
 
-    @Option(help: "Jacobi / SJD window.")
-    var window: Int = 16
+    @Option(help: "Jacobi / SJD / SJD2 window (default: each decoder's own, 16 for SJD, 80 for SJD2).")
+    var window: Int?
 
-    @Option(help: "Sampling temperature for the sampling decoders (sjd, cntp).")
-    var temperature: Double = 0.7
+    @Option(help: "Sampling temperature of the sampling decoders (default 0.7 for text, 1 for images).")
+    var temperature: Double?
 
     @Option(help: "Worker threads for the kernels (default: the number of cores).")
     var threads: Int?
@@ -80,8 +80,8 @@ struct TUICommand: ParsableCommand {
     func validate() throws {
         if let p = prompt, p.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--prompt must not be empty") }
         if maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1, got \(maxTokens)") }
-        if window < 1 { throw ValidationError("--window must be at least 1, got \(window)") }
-        if !(temperature >= 0) { throw ValidationError("--temperature must be >= 0, got \(temperature)") }
+        if let w = window, w < 1 { throw ValidationError("--window must be at least 1, got \(w)") }
+        if let t = temperature, !(t >= 0) { throw ValidationError("--temperature must be >= 0, got \(t)") }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1, got \(t)") }
         if let d = decoders {
             let n = d.split(separator: ",").count
@@ -91,20 +91,27 @@ struct TUICommand: ParsableCommand {
 
     /// The scenario the flags describe.
     func scenario() -> (Scenario, String?) {
-        var (sc, note) = model == nil ? ScenarioFactory.defaultScenario(seed: seed)
-            : (ScenarioFactory.textScenario(modelRef: model!, prompt: ScenarioFactory.defaultTextPrompt, seed: seed), nil)
+        var sc: Scenario
+        var note: String?
+        if let m = model {
+            sc = ScenarioFactory.isImageModel(m)
+                ? ScenarioFactory.imageScenario(modelRef: m, prompt: ScenarioFactory.defaultImagePrompt, seed: seed)
+                : ScenarioFactory.textScenario(modelRef: m, prompt: ScenarioFactory.defaultTextPrompt, seed: seed)
+        } else {
+            (sc, note) = ScenarioFactory.defaultScenario(seed: seed)
+        }
         if let p = prompt { sc.prompt = p }
         if let d = decoders {
+            let sampling = sc.decoders.map(\.temperature).max() ?? 1
             sc.decoders = d.split(separator: ",").map { name in
                 let n = name.trimmingCharacters(in: .whitespaces)
-                let sampling = ["sjd", "sjd2", "cntp"].contains(n.lowercased())
-                return DecoderChoice(name: n, window: window, temperature: sampling ? temperature : 0)
+                let samples = ["sjd", "sjd2", "cntp"].contains(n.lowercased()) || sampling >= 1
+                return DecoderChoice(name: n, temperature: samples ? sampling : 0)
             }
-        } else {
-            for i in sc.decoders.indices {
-                sc.decoders[i].window = window
-                if sc.decoders[i].temperature > 0 { sc.decoders[i].temperature = temperature }
-            }
+        }
+        for i in sc.decoders.indices {
+            if let w = window { sc.decoders[i].window = w }
+            if let t = temperature, sc.decoders[i].temperature > 0 { sc.decoders[i].temperature = t }
         }
         sc.maxNewTokens = maxTokens
         sc.threads = threads
