@@ -31,7 +31,7 @@ struct GGUFCursor {
         let at = offset
         let n = try u64(what)
         guard n <= UInt64(remaining / max(minBytesEach, 1)) else {
-            throw GGUFError(.badValue, path: path, "\(what) \(n) is more than the file could hold", offset: at)
+            throw GGUFError(.badValue, path: path, "\(what) \(n) is more than the file could hold: truncated or corrupt header", offset: at)
         }
         return Int(n)
     }

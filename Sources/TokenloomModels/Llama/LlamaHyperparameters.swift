@@ -74,5 +74,10 @@ public struct LlamaHyperparameters: Sendable, Equatable {
         if let v = optInt("vocab_size"), v != vocab {
             throw bad("vocab_size \(v) differs from token_embd.weight's \(vocab) rows")
         }
+        // Like llama.cpp, the tokenizer's vocabulary must match the embedding exactly: an id past
+        // either end would index garbage.
+        if let n = file.metadata["tokenizer.ggml.tokens"]?.array?.count, n != vocab {
+            throw bad("the tokenizer's vocabulary has \(n) tokens but token_embd.weight has \(vocab) rows")
+        }
     }
 }
