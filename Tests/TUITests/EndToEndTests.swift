@@ -62,7 +62,11 @@ final class TmuxDriver {
     func type(_ text: String) throws { try tmux(["send-keys", "-t", name, "-l", text]); try send("Enter") }
     func screen() throws -> String { try tmux(["capture-pane", "-p", "-t", name], capture: true) }
     func resize(_ w: Int, _ h: Int) throws { try tmux(["resize-window", "-t", name, "-x", "\(w)", "-y", "\(h)"]) }
-    func kill() { _ = try? tmux(["kill-server"]) }
+    func kill() {
+        _ = try? tmux(["kill-server"])
+        let dir = ProcessInfo.processInfo.environment["TMUX_TMPDIR"] ?? "/tmp"
+        unlink("\(dir)/tmux-\(getuid())/\(socket)")
+    }
 
     /// Polls the screen until `ok` holds; returns the last screen and the seconds it took.
     func wait(_ seconds: Double, _ ok: (String) -> Bool) throws -> (screen: String, after: Double, ok: Bool) {
