@@ -5,6 +5,7 @@
 //     out[j, h] = sum_t softmax(s)_t V[t, g]
 #include "ckernels.h"
 #include <math.h>
+#include <stdlib.h>
 
 static void attention_scalar(const float *q, const float *K, const float *V, int64_t n0, int64_t k,
                   int64_t H, int64_t Hkv, int64_t hd, float scale, float *out,
@@ -89,4 +90,35 @@ void tl_attention(const float *q, const float *K, const float *V, int64_t n0, in
     }
 #endif
     attention_scalar(q, K, V, n0, k, H, Hkv, hd, scale, out, scratch, h0, h1);
+}
+
+// ---- all heads, split over the kernel threads ----
+
+typedef struct {
+    const float *q, *K, *V;
+    int64_t n0, k, H, Hkv, hd;
+    float scale;
+    float *out, *scratch;   // scratch [H, n0 + k]
+} attention_ctx;
+
+static void attention_task(void *p, int64_t h) {
+    const attention_ctx *c = (const attention_ctx *)p;
+    tl_attention(c->q, c->K, c->V, c->n0, c->k, c->H, c->Hkv, c->hd, c->scale, c->out,
+                 c->scratch + h * (c->n0 + c->k), h, h + 1);
+}
+
+void tl_attention_mt(const float *q, const float *K, const float *V, int64_t n0, int64_t k,
+                     int64_t H, int64_t Hkv, int64_t hd, float scale, float *out, int threads) {
+    float *scratch = (float *)malloc((size_t)(H * (n0 + k)) * sizeof(float));
+    if (!scratch) {  // out of memory for the scores: one head at a time needs far less
+        float *one = (float *)malloc((size_t)(n0 + k) * sizeof(float));
+        if (!one) return;
+        tl_attention(q, K, V, n0, k, H, Hkv, hd, scale, out, one, 0, H);
+        free(one);
+        return;
+    }
+    attention_ctx c = {q, K, V, n0, k, H, Hkv, hd, scale, out, scratch};
+    // Few scores in all: threads cost more than they save.
+    tl_parallel_run(k * (n0 + k) * H >= 2048 ? threads : 1, attention_task, &c, H);
+    free(scratch);
 }

@@ -8,6 +8,7 @@
 #include "ckernels.h"
 #include <math.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 
 // Defined in matmul_simd.c (compiled for AVX-512 VNNI by function attributes).
@@ -19,8 +20,21 @@ int tl_simd_available(void) { return tl_simd_cpu_ok(); }
 
 int tl_uses_q8(int type) { return type == TL_Q4_0 || type == TL_Q4_1 || type == TL_Q8_0; }
 
+int tl_quantize_q8_simd(const float *x, int64_t n, int8_t *q, float *d, int32_t *isum, float *s,
+                        float *dexp, float *dxs);
+
 void tl_quantize_q8(const float *x, int64_t n, int8_t *q, float *d, int32_t *isum, float *s,
                     float *dexp, float *dxs) {
+    if (tl_simd_cpu_ok() && tl_quantize_q8_simd(x, n, q, d, isum, s, dexp, dxs) == 0) return;
+    tl_quantize_q8_scalar(x, n, q, d, isum, s, dexp, dxs);
+}
+
+void tl_q8_lanes(const int8_t *q, int64_t n, int32_t *nsum4) {
+    for (int64_t l = 0; l < n / 4; l++) nsum4[l] = -((int32_t)q[4 * l] + q[4 * l + 1] + q[4 * l + 2] + q[4 * l + 3]);
+}
+
+void tl_quantize_q8_scalar(const float *x, int64_t n, int8_t *q, float *d, int32_t *isum, float *s,
+                           float *dexp, float *dxs) {
     for (int64_t b = 0; b < n / 32; b++) {
         const float *xb = x + 32 * b;
         float amax = 0;
@@ -111,4 +125,53 @@ int tl_matmul_rows(const tl_matrix *w, const tl_acts *a, int64_t r0, int64_t r1,
     default:
         return -1;
     }
+}
+
+// ---- the threaded entry: chunks of rows over all jobs ----
+
+typedef struct {
+    const tl_matrix *w;
+    float *const *y;
+    const tl_acts *a;
+    int impl;
+    int njobs;
+    int64_t first[65];      // chunk index where job i starts (first[njobs] = total)
+    int64_t per[64];        // rows per chunk of job i
+    _Atomic int failed;
+} jobs_ctx;
+
+static void jobs_task(void *p, int64_t c) {
+    jobs_ctx *ctx = (jobs_ctx *)p;
+    int i = 0;
+    while (c >= ctx->first[i + 1]) i++;
+    const tl_matrix *w = &ctx->w[i];
+    const int64_t r0 = (c - ctx->first[i]) * ctx->per[i];
+    const int64_t r1 = r0 + ctx->per[i] < w->rows ? r0 + ctx->per[i] : w->rows;
+    if (tl_matmul_rows(w, ctx->a, r0, r1, ctx->y[i], w->rows, ctx->impl) != 0) ctx->failed = 1;
+}
+
+int tl_matmul_jobs(const tl_matrix *w, float *const *y, int njobs, const tl_acts *a, int threads, int impl) {
+    if (njobs <= 0) return 0;
+    if (njobs > 64) {
+        for (int i = 0; i < njobs; i += 64)
+            if (tl_matmul_jobs(w + i, y + i, njobs - i < 64 ? njobs - i : 64, a, threads, impl) != 0) return -1;
+        return 0;
+    }
+    jobs_ctx ctx = {.w = w, .y = y, .a = a, .impl = impl, .njobs = njobs};
+    ctx.failed = 0;
+    // About 64K multiply-adds per chunk (a few microseconds): fine enough that a late worker still
+    // finds work, coarse enough that claiming is cheap. Rows per chunk: a multiple of 4.
+    const int64_t macs_per_chunk = threads > 1 ? 65536 : INT64_MAX / 4;
+    ctx.first[0] = 0;
+    for (int i = 0; i < njobs; i++) {
+        const int64_t work = w[i].cols * (a->k > 0 ? a->k : 1);
+        int64_t per = (macs_per_chunk + work - 1) / work;
+        per = (per + 3) / 4 * 4;
+        if (per > w[i].rows) per = w[i].rows;
+        if (per < 1) per = 1;
+        ctx.per[i] = per;
+        ctx.first[i + 1] = ctx.first[i] + (w[i].rows + per - 1) / per;
+    }
+    tl_parallel_run(threads, jobs_task, &ctx, ctx.first[njobs]);
+    return ctx.failed ? -1 : 0;
 }

@@ -1,13 +1,14 @@
-// The AVX-512 VNNI integer matmul (256-bit lanes) and an FMA float dot, compiled per function with
-// target attributes so the package builds for any x86-64 (and any other CPU) and picks this at run time.
+// The AVX-512 VNNI integer matmul and an FMA float dot, compiled per function with target attributes
+// so the package builds for any x86-64 (and any other CPU) and picks this at run time.
 //
-// For one weight row, first unpacked to unsigned bytes (nibbles, or Q8_0 + 128) with its scales
-// spread over SIMD lanes, and a group of J <= 8 positions:
-//   for each pair of blocks: w = 64 weight bytes, loaded once;
-//     for each position j: p = dpbusd(w, q_x[j]) (16 x int32), acc[j] += float(p) * d_w * d_x[j]
-//   y[j] = hsum(acc[j]) - zp * sum_b d_w d_x isum_x[j, b] (+ sum_b m_w s_x[j, b] for Q4_1)
+// For one weight row and a group of J <= 8 positions:
+//   for each pair of blocks: w = 64 unsigned weight bytes (nibbles, or Q8_0 + 128), unpacked in
+//   registers once, and dm = its scales;
+//     for each position j: p = dpbusd(-zp * sum4(q_x[j]), w, q_x[j])   (16 x int32: exact q_w . q_x)
+//                          acc[j] += float(p) * d_w * d_x[j]
+//   y[j] = hsum(acc[j]) (+ sum_b m_w[b] s_x[j, b] for Q4_1)
 #include "ckernels.h"
-#include <stdlib.h>
+#include <string.h>
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
@@ -32,105 +33,215 @@ TL_TARGET static inline float hsum8(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-TL_TARGET static inline float h2f(const uint8_t *p) {
-    return _cvtsh_ss((unsigned short)(p[0] | (p[1] << 8)));
+// Weights of blocks b and b+1 as 64 unsigned bytes (block b in bytes 0..31, b+1 in 32..63, each in
+// the activations' order) and their scales dm = [d_b, m_b, d_b1, m_b1] (m = 0 unless Q4_1). `two` = 0
+// for a last, unpaired block: its upper half is zero.
+TL_TARGET static inline __attribute__((always_inline))
+__m512i load_pair(const int type, const uint8_t *blk, const int two, __m128 *dm) {
+    if (type == TL_Q8_0) {
+        const __m256i flip = _mm256_set1_epi8((char)0x80);
+        const __m256i a = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(blk + 2)), flip);
+        uint32_t d0 = (uint32_t)blk[0] | (uint32_t)blk[1] << 8, d1 = 0;
+        __m512i w;
+        if (two) {
+            const __m256i b = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(blk + 36)), flip);
+            w = _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1);
+            d1 = (uint32_t)blk[34] | (uint32_t)blk[35] << 8;
+        } else {
+            w = _mm512_zextsi256_si512(a);
+        }
+        *dm = _mm_cvtph_ps(_mm_set_epi32(0, 0, (int)d1, (int)d0));
+        return w;
+    }
+    const int bs = type == TL_Q4_1 ? 20 : 18, off = type == TL_Q4_1 ? 4 : 2;
+    const __m256i a = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(blk + off)));
+    __m512i t;
+    uint32_t h0, h1 = 0;
+    if (type == TL_Q4_1) memcpy(&h0, blk, 4);
+    else h0 = (uint32_t)blk[0] | (uint32_t)blk[1] << 8;
+    if (two) {
+        const __m256i b = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(blk + bs + off)));
+        t = _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1);
+        if (type == TL_Q4_1) memcpy(&h1, blk + bs, 4);
+        else h1 = (uint32_t)blk[bs] | (uint32_t)blk[bs + 1] << 8;
+    } else {
+        t = _mm512_zextsi256_si512(a);
+    }
+    *dm = _mm_cvtph_ps(_mm_set_epi32(0, 0, (int)h1, (int)h0));
+    // 128-bit lanes: [qs_b & 15, qs_b >> 4, qs_b1 & 15, qs_b1 >> 4]
+    const __m512i sh = _mm512_set_epi64(4, 4, 0, 0, 4, 4, 0, 0);
+    return _mm512_and_si512(_mm512_srlv_epi64(t, sh), _mm512_set1_epi8(0x0F));
 }
 
-TL_TARGET static inline __m256i unpack_nibbles(const uint8_t *qs) {
-    __m128i t = _mm_loadu_si128((const __m128i *)qs);
-    __m128i m = _mm_set1_epi8(0x0F);
-    __m128i lo = _mm_and_si128(t, m), hi = _mm_and_si128(_mm_srli_epi16(t, 4), m);
-    return _mm256_set_m128i(hi, lo);
+// The sum of v's 16 lanes, in the same order as reduce8 (so a position's result does not depend on
+// how many positions share its call): halves, then quarters, then (e0 + e2) + (e1 + e3).
+TL_TARGET static inline __attribute__((always_inline)) float reduce1(__m512 v) {
+    const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+    const __m128 f = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    const __m128 g = _mm_add_ps(f, _mm_movehl_ps(f, f));
+    return _mm_cvtss_f32(_mm_add_ss(g, _mm_movehdup_ps(g)));
 }
 
-// sum_i a[i] b[i] over n floats (16 lanes, masked tail).
+// sum_i a[i] b[i] over n floats: 16 lanes, a masked tail, then reduce1.
 TL_TARGET static inline float dot_masked(const float *a, const float *b, int64_t n) {
     __m512 acc = _mm512_setzero_ps();
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc);
     if (i < n) {
-        __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+        const __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
         acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), acc);
     }
-    return _mm512_reduce_add_ps(acc);
+    return reduce1(acc);
 }
 
-// One unpacked weight row (wu [cols] unsigned bytes, dwexp [nb*8] its block scales per lane) against
-// positions j0 ..< j0+J, two blocks (64 bytes) per instruction. J is a constant after inlining.
+// Sums of 8 vectors' lanes: out[i] = sum of v[i]'s 16 lanes.
+TL_TARGET static inline __attribute__((always_inline)) __m256 reduce8(const __m512 *v) {
+    // Pairwise: fold 512 -> 256 with two vectors interleaved, and so on, so 8 sums cost 7 adds of
+    // whole vectors plus shuffles instead of 8 separate reductions.
+    __m512 a[4];
+    for (int i = 0; i < 4; i++) {
+        // [v0 lo256 | v1 lo256] + [v0 hi256 | v1 hi256]
+        const __m512 lo = _mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0));
+        const __m512 hi = _mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2));
+        a[i] = _mm512_add_ps(lo, hi);   // 128-bit lanes: v0a v0b v1a v1b
+    }
+    __m512 b[2];
+    for (int i = 0; i < 2; i++) {
+        const __m512 lo = _mm512_shuffle_f32x4(a[2 * i], a[2 * i + 1], _MM_SHUFFLE(2, 0, 2, 0));
+        const __m512 hi = _mm512_shuffle_f32x4(a[2 * i], a[2 * i + 1], _MM_SHUFFLE(3, 1, 3, 1));
+        b[i] = _mm512_add_ps(lo, hi);   // 128-bit lanes: v0 v1 v2 v3 (4 partial sums each)
+    }
+    // Within each 128-bit lane: 4 partial sums -> 1, for the 8 vectors.
+    const __m512 t0 = _mm512_add_ps(_mm512_unpacklo_ps(b[0], b[1]), _mm512_unpackhi_ps(b[0], b[1]));
+    // lanes per 128: [v_i s0+s2, v_j s0+s2, v_i s1+s3, v_j s1+s3]
+    const __m512 t1 = _mm512_add_ps(t0, _mm512_permute_ps(t0, _MM_SHUFFLE(1, 0, 3, 2)));
+    // lanes per 128 (i from b[0], j from b[1]): [v_i, v_j, v_i, v_j] -> take the low 64 bits of each
+    // lane 4L holds v_L's sum, lane 4L+1 v_(L+4)'s.
+    const __m512i idx = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 13, 9, 5, 1, 12, 8, 4, 0);
+    return _mm512_castps512_ps256(_mm512_permutexvar_ps(idx, t1));
+}
+
+// Rows [r0, r1) of a Q4_0 / Q4_1 / Q8_0 matrix against positions j0 ..< j0+J, two blocks per
+// instruction, weights unpacked in registers once per pair and reused for the J positions.
+// type and J are constants after inlining.
 TL_TARGET static inline __attribute__((always_inline))
-void row_group(const int J, const uint8_t *wu, const float *dwexp, int64_t nb, int64_t cols,
-               const tl_acts *a, int64_t j0, __m512 *acc) {
-    const __m512i zero = _mm512_setzero_si512();
-    for (int jj = 0; jj < J; jj++) acc[jj] = _mm512_setzero_ps();
-    const int64_t nbp = nb / 2;
-    for (int64_t bp = 0; bp < nbp; bp++) {
-        const __m512i w = _mm512_load_si512((const void *)(wu + 64 * bp));
-        const __m512 ws = _mm512_load_ps(dwexp + 16 * bp);
-        for (int jj = 0; jj < J; jj++) {
-            const int64_t j = j0 + jj;
-            const __m512i x = _mm512_loadu_si512((const void *)(a->q + j * cols + 64 * bp));
-            const __m512 xs = _mm512_loadu_ps(a->dexp + j * nb * 8 + 16 * bp);
-            const __m512i p = _mm512_dpbusd_epi32(zero, w, x);
-            acc[jj] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(ws, xs), acc[jj]);
-        }
-    }
-    if (nb & 1) {  // the last, unpaired block: upper lanes zero
-        const int64_t b = nb - 1;
-        const __m512i w = _mm512_zextsi256_si512(_mm256_load_si256((const __m256i *)(wu + 32 * b)));
-        const __m512 ws = _mm512_zextps256_ps512(_mm256_load_ps(dwexp + 8 * b));
-        for (int jj = 0; jj < J; jj++) {
-            const int64_t j = j0 + jj;
-            const __m512i x = _mm512_zextsi256_si512(_mm256_loadu_si256((const __m256i *)(a->q + j * cols + 32 * b)));
-            const __m512 xs = _mm512_zextps256_ps512(_mm256_loadu_ps(a->dexp + j * nb * 8 + 8 * b));
-            const __m512i p = _mm512_dpbusd_epi32(zero, w, x);
-            acc[jj] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(ws, xs), acc[jj]);
-        }
-    }
-}
-
-TL_TARGET void tl_rows_q_simd(const tl_matrix *w, const tl_acts *a, int64_t r0, int64_t r1, float *y, int64_t ldy) {
-    const int64_t cols = w->cols, nb = cols / 32;
-    const int type = w->type;
-    // Per-row scratch: the row's weights as unsigned bytes and its scales (64-byte aligned).
-    uint8_t *wu = (uint8_t *)aligned_alloc(64, (size_t)((cols + 63) / 64 * 64));
-    float *dwexp = (float *)aligned_alloc(64, (size_t)((nb * 8 * 4 + 63) / 64 * 64));
-    float *dw = (float *)malloc((size_t)nb * 4), *mw = (float *)malloc((size_t)nb * 4);
-    if (!wu || !dwexp || !dw || !mw) { free(wu); free(dwexp); free(dw); free(mw); return; }
-    const __m256i flip = _mm256_set1_epi8((char)0x80);
-    const float zp = type == TL_Q4_0 ? 8.f : type == TL_Q8_0 ? 128.f : 0.f;
-    __m512 acc[8];
+void rows_group(const int type, const int J, const tl_matrix *w, const tl_acts *a, int64_t r0, int64_t r1,
+                int64_t j0, float *y, int64_t ldy) {
+    const int64_t cols = w->cols, nb = cols / 32, nbp = nb / 2, np = (nb + 1) / 2;
+    const int zsh = type == TL_Q4_0 ? 3 : type == TL_Q8_0 ? 7 : 0;   // zero point 8 or 128
+    const int bs = type == TL_Q4_1 ? 20 : type == TL_Q4_0 ? 18 : 34;
+    const __m512i dsel = _mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0);
+    const int8_t *xq = a->q + j0 * cols;
+    const int32_t *xn = a->nsum4 + j0 * (cols / 4);
+    const float *xd = a->dexp + j0 * nb * 8;
+    const float *xs = a->s + j0 * nb;
+    float mrow[type == TL_Q4_1 ? 2 * np + 2 : 2];   // the row's m per block (Q4_1)
     for (int64_t r = r0; r < r1; r++) {
         const uint8_t *row = w->data + r * w->row_bytes;
-        for (int64_t b = 0; b < nb; b++) {
-            __m256i v;
-            if (type == TL_Q4_0) { const uint8_t *blk = row + 18 * b; dw[b] = h2f(blk); mw[b] = 0; v = unpack_nibbles(blk + 2); }
-            else if (type == TL_Q4_1) { const uint8_t *blk = row + 20 * b; dw[b] = h2f(blk); mw[b] = h2f(blk + 2); v = unpack_nibbles(blk + 4); }
-            else { const uint8_t *blk = row + 34 * b; dw[b] = h2f(blk); mw[b] = 0; v = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(blk + 2)), flip); }
-            _mm256_store_si256((__m256i *)(wu + 32 * b), v);
-            _mm256_store_ps(dwexp + 8 * b, _mm256_set1_ps(dw[b]));
-        }
-        for (int64_t j0 = 0; j0 < a->k; j0 += 8) {
-            const int J = (int)(a->k - j0 < 8 ? a->k - j0 : 8);
-            switch (J) {
-            case 1: row_group(1, wu, dwexp, nb, cols, a, j0, acc); break;
-            case 2: row_group(2, wu, dwexp, nb, cols, a, j0, acc); break;
-            case 3: row_group(3, wu, dwexp, nb, cols, a, j0, acc); break;
-            case 4: row_group(4, wu, dwexp, nb, cols, a, j0, acc); break;
-            case 5: row_group(5, wu, dwexp, nb, cols, a, j0, acc); break;
-            case 6: row_group(6, wu, dwexp, nb, cols, a, j0, acc); break;
-            case 7: row_group(7, wu, dwexp, nb, cols, a, j0, acc); break;
-            default: row_group(8, wu, dwexp, nb, cols, a, j0, acc); break;
-            }
+        __m512 acc[8];
+        for (int jj = 0; jj < J; jj++) acc[jj] = _mm512_setzero_ps();
+        for (int64_t bp = 0; bp < np; bp++) {
+            const int two = bp < nbp;
+            __m128 dm;
+            const __m512i wv = load_pair(type, row + 2 * bp * bs, two, &dm);
+            const __m512 dw = _mm512_permutexvar_ps(dsel, _mm512_castps128_ps512(dm));
+            if (type == TL_Q4_1) _mm_storel_pi((__m64 *)(void *)(mrow + 2 * bp), _mm_shuffle_ps(dm, dm, _MM_SHUFFLE(3, 1, 3, 1)));
             for (int jj = 0; jj < J; jj++) {
-                const int64_t j = j0 + jj;
-                float v = _mm512_reduce_add_ps(acc[jj]);
-                if (zp != 0.f) v -= zp * dot_masked(dw, a->dxs + j * nb, nb);
-                if (type == TL_Q4_1) v += dot_masked(mw, a->s + j * nb, nb);
-                y[j * ldy + r] = v;
+                __m512i x, src = _mm512_setzero_si512();
+                __m512 sx;
+                if (two) {
+                    x = _mm512_loadu_si512((const void *)(xq + jj * cols + 64 * bp));
+                    sx = _mm512_loadu_ps(xd + jj * nb * 8 + 16 * bp);
+                    if (zsh) src = _mm512_slli_epi32(_mm512_loadu_si512((const void *)(xn + jj * (cols / 4) + 16 * bp)), zsh);
+                } else {
+                    x = _mm512_maskz_loadu_epi8(0xFFFFFFFFull, xq + jj * cols + 64 * bp);
+                    sx = _mm512_maskz_loadu_ps(0x00FF, xd + jj * nb * 8 + 16 * bp);
+                    if (zsh) src = _mm512_slli_epi32(_mm512_maskz_loadu_epi32(0x00FF, xn + jj * (cols / 4) + 16 * bp), zsh);
+                }
+                const __m512i p = _mm512_dpbusd_epi32(src, wv, x);
+                acc[jj] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(dw, sx), acc[jj]);
+            }
+        }
+        if (J == 8) {
+            __m256 s = reduce8(acc);
+            if (type == TL_Q4_1) {
+                float m[8];
+                for (int jj = 0; jj < 8; jj++) m[jj] = dot_masked(mrow, xs + jj * nb, nb);
+                s = _mm256_add_ps(s, _mm256_loadu_ps(m));
+            }
+            float out[8];
+            _mm256_storeu_ps(out, s);
+            for (int jj = 0; jj < 8; jj++) y[(j0 + jj) * ldy + r] = out[jj];
+        } else {
+            for (int jj = 0; jj < J; jj++) {
+                float v = reduce1(acc[jj]);
+                if (type == TL_Q4_1) v += dot_masked(mrow, xs + jj * nb, nb);
+                y[(j0 + jj) * ldy + r] = v;
             }
         }
     }
-    free(wu); free(dwexp); free(dw); free(mw);
+}
+
+#define TL_GROUPS(T)                                                                          \
+    TL_TARGET static void rows_##T(const tl_matrix *w, const tl_acts *a, int64_t r0, int64_t r1, \
+                                   int64_t j0, int J, float *y, int64_t ldy) {                   \
+        switch (J) {                                                                          \
+        case 1: rows_group(T, 1, w, a, r0, r1, j0, y, ldy); break;                            \
+        case 2: rows_group(T, 2, w, a, r0, r1, j0, y, ldy); break;                            \
+        case 3: rows_group(T, 3, w, a, r0, r1, j0, y, ldy); break;                            \
+        case 4: rows_group(T, 4, w, a, r0, r1, j0, y, ldy); break;                            \
+        case 5: rows_group(T, 5, w, a, r0, r1, j0, y, ldy); break;                            \
+        case 6: rows_group(T, 6, w, a, r0, r1, j0, y, ldy); break;                            \
+        case 7: rows_group(T, 7, w, a, r0, r1, j0, y, ldy); break;                            \
+        default: rows_group(T, 8, w, a, r0, r1, j0, y, ldy); break;                           \
+        }                                                                                     \
+    }
+TL_GROUPS(TL_Q4_0)
+TL_GROUPS(TL_Q4_1)
+TL_GROUPS(TL_Q8_0)
+
+TL_TARGET void tl_rows_q_simd(const tl_matrix *w, const tl_acts *a, int64_t r0, int64_t r1, float *y, int64_t ldy) {
+    // Blocks of rows small enough that their weights stay in L1/L2 while every group of 8 positions
+    // (also cache-resident) passes over them.
+    const int64_t rb = a->k <= 8 ? (r1 - r0) : 16;
+    for (int64_t rs = r0; rs < r1; rs += rb) {
+        const int64_t re = rs + rb < r1 ? rs + rb : r1;
+        for (int64_t j0 = 0; j0 < a->k; j0 += 8) {
+            const int J = (int)(a->k - j0 < 8 ? a->k - j0 : 8);
+            if (w->type == TL_Q4_1) rows_TL_Q4_1(w, a, rs, re, j0, J, y, ldy);
+            else if (w->type == TL_Q4_0) rows_TL_Q4_0(w, a, rs, re, j0, J, y, ldy);
+            else rows_TL_Q8_0(w, a, rs, re, j0, J, y, ldy);
+        }
+    }
+}
+
+// tl_quantize_q8 with AVX-512, bit for bit the scalar rule (same products, round-half-even, F16C's
+// round-to-nearest-even for the fp16 scales).
+TL_TARGET static inline float fp16_round(float f) {
+    return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtps_ph(_mm_set_ss(f), _MM_FROUND_TO_NEAREST_INT)));
+}
+
+TL_TARGET int tl_quantize_q8_simd(const float *x, int64_t n, int8_t *q, float *d, int32_t *isum, float *s,
+                                  float *dexp, float *dxs) {
+    for (int64_t b = 0; b < n / 32; b++) {
+        const __m512 x0 = _mm512_loadu_ps(x + 32 * b), x1 = _mm512_loadu_ps(x + 32 * b + 16);
+        const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(x0), _mm512_abs_ps(x1)));
+        const float db = amax / 127.f, id = amax != 0.f ? 127.f / amax : 0.f;
+        const __m512 vid = _mm512_set1_ps(id);
+        const __m512 r0 = _mm512_roundscale_ps(_mm512_mul_ps(x0, vid), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        const __m512 r1 = _mm512_roundscale_ps(_mm512_mul_ps(x1, vid), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        const __m512i i0 = _mm512_cvtps_epi32(r0), i1 = _mm512_cvtps_epi32(r1);
+        _mm_storeu_si128((__m128i *)(q + 32 * b), _mm512_cvtepi32_epi8(i0));
+        _mm_storeu_si128((__m128i *)(q + 32 * b + 16), _mm512_cvtepi32_epi8(i1));
+        const int32_t sum = _mm512_reduce_add_epi32(_mm512_add_epi32(i0, i1));
+        const float db16 = fp16_round(db);
+        d[b] = db16;
+        isum[b] = sum;
+        s[b] = fp16_round(db * (float)sum);
+        _mm256_storeu_ps(dexp + 8 * b, _mm256_set1_ps(db16));
+        dxs[b] = db16 * (float)sum;
+    }
+    return 0;
 }
 
 TL_TARGET float tl_dot_f32_simd(const float *a, const float *b, int64_t n) {
@@ -152,5 +263,9 @@ void tl_rows_q_simd(const tl_matrix *w, const tl_acts *a, int64_t r0, int64_t r1
     (void)w; (void)a; (void)r0; (void)r1; (void)y; (void)ldy;
 }
 float tl_dot_f32_simd(const float *a, const float *b, int64_t n) { (void)a; (void)b; (void)n; return 0; }
+int tl_quantize_q8_simd(const float *x, int64_t n, int8_t *q, float *d, int32_t *isum, float *s,
+                        float *dexp, float *dxs) {
+    (void)x; (void)n; (void)q; (void)d; (void)isum; (void)s; (void)dexp; (void)dxs; return -1;
+}
 
 #endif

@@ -14,6 +14,7 @@ public final class Activations: @unchecked Sendable {
     let s: UnsafeMutablePointer<Float>             // [k, cols/32]
     let dexp: UnsafeMutablePointer<Float>          // [k, cols/32 * 8]
     let dxs: UnsafeMutablePointer<Float>           // [k, cols/32]
+    let nsum4: UnsafeMutablePointer<Int32>         // [k, cols/4]  -(sum of 4 q), per SIMD lane
     private var quantized = false
 
     public init(k: Int, cols: Int) {
@@ -23,11 +24,12 @@ public final class Activations: @unchecked Sendable {
         q = .allocate(capacity: max(1, k * cols))
         d = .allocate(capacity: nb); isum = .allocate(capacity: nb); s = .allocate(capacity: nb)
         dexp = .allocate(capacity: 8 * nb); dxs = .allocate(capacity: nb)
+        nsum4 = .allocate(capacity: max(1, k * cols / 4))
     }
 
     deinit {
         x.deallocate(); q.deallocate(); d.deallocate(); isum.deallocate(); s.deallocate()
-        dexp.deallocate(); dxs.deallocate()
+        dexp.deallocate(); dxs.deallocate(); nsum4.deallocate()
     }
 
     /// Call after writing `x`: the quantised copy is recomputed lazily on next use.
@@ -37,11 +39,13 @@ public final class Activations: @unchecked Sendable {
         guard forQ8, !quantized else { return }
         precondition(cols % 32 == 0, "integer matmul needs a row length multiple of 32, got \(cols)")
         tl_quantize_q8(x, Int64(k * cols), q, d, isum, s, dexp, dxs)
+        tl_q8_lanes(q, Int64(k * cols), nsum4)
         quantized = true
     }
 
     var cActs: tl_acts {
-        tl_acts(k: Int64(k), cols: Int64(cols), x: x, q: q, d: d, isum: isum, s: s, dexp: dexp, dxs: dxs)
+        tl_acts(k: Int64(k), cols: Int64(cols), x: x, q: q, d: d, isum: isum, s: s, dexp: dexp, dxs: dxs,
+                nsum4: nsum4)
     }
 }
 
@@ -53,26 +57,21 @@ public enum MatMul {
         public init(_ w: WeightMatrix, into y: UnsafeMutablePointer<Float>) { self.w = w; self.y = y }
     }
 
-    /// Runs every job on input `a` (the same k positions), splitting each job's rows over `threads`.
-    /// `scalar` forces the portable reference path (tests).
+    /// Runs every job on input `a` (the same k positions), in chunks of rows over `threads` threads
+    /// (a persistent pool; one dispatch for all jobs). `scalar` forces the portable reference path (tests).
     public static func run(_ jobs: [Job], _ a: Activations, threads: Int, scalar: Bool = false) {
         for j in jobs { precondition(j.w.cols == a.cols, "matmul: W has \(j.w.cols) columns, x has \(a.cols)") }
         a.prepare(forQ8: jobs.contains { $0.w.usesQ8 })
         var acts = a.cActs
         let mats = jobs.map { $0.w.cMatrix }
+        let ys: [UnsafeMutablePointer<Float>?] = jobs.map { $0.y }
         let impl = scalar ? Int32(TL_IMPL_SCALAR) : Int32(TL_IMPL_BEST)
-        let t = max(1, threads)
-        let body: (Int) -> Void = { i in
-            for (n, job) in jobs.enumerated() {
-                let per = (job.w.rows + t - 1) / t
-                let r0 = min(job.w.rows, i * per), r1 = min(job.w.rows, r0 + per)
-                if r0 < r1 {
-                    var m = mats[n]
-                    _ = tl_matmul_rows(&m, &acts, Int64(r0), Int64(r1), job.y, Int64(job.w.rows), impl)
-                }
+        let rc = mats.withUnsafeBufferPointer { m in
+            ys.withUnsafeBufferPointer { y in
+                tl_matmul_jobs(m.baseAddress, y.baseAddress, Int32(jobs.count), &acts, Int32(max(1, threads)), impl)
             }
         }
-        if t == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: t, execute: body) }
+        precondition(rc == 0, "matmul: unsupported weight type")   // WeightMatrix admits only supported types
     }
 
     /// Convenience: one matrix. y [k, W.rows]
@@ -85,4 +84,3 @@ public enum MatMul {
     public static var simdAvailable: Bool { tl_simd_available() != 0 }
 }
 
-import Dispatch

@@ -67,13 +67,8 @@ public enum Ops {
                                  n0: Int, k: Int, heads: Int, kvHeads: Int, headDim: Int,
                                  into out: UnsafeMutablePointer<Float>, threads: Int) {
         let scale = 1 / Float(headDim).squareRoot()
-        let t = (k * (n0 + k) >= 256) ? threads : 1
-        Parallel.chunks(heads, threads: t) { h0, h1 in
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: n0 + k)
-            defer { scratch.deallocate() }
-            tl_attention(q, keys, values, Int64(n0), Int64(k), Int64(heads), Int64(kvHeads), Int64(headDim),
-                         scale, out, scratch, Int64(h0), Int64(h1))
-        }
+        tl_attention_mt(q, keys, values, Int64(n0), Int64(k), Int64(heads), Int64(kvHeads), Int64(headDim),
+                        scale, out, Int32(max(1, threads)))
     }
 }
 

@@ -79,6 +79,52 @@ func randomWeights(_ type: GGMLType, rows: Int, cols: Int, rng: inout SeededRand
         }
     }
 
+    @Test func quantiseSIMDEqualsScalarBitForBit() {
+        var rng = SeededRandom(7)
+        let n = 32 * 41
+        var x = (0..<n).map { _ in rng.normal() * (rng.uniform() < 0.1 ? 40 : 1) }
+        for i in 0..<32 { x[64 + i] = 0 }                      // an all-zero block
+        x[100] = 0.5; x[101] = -0.5                             // ties
+        let a = Activations(k: 1, cols: n), b = Activations(k: 1, cols: n)
+        for i in 0..<n { a.x[i] = x[i]; b.x[i] = x[i] }
+        tl_quantize_q8(a.x, Int64(n), a.q, a.d, a.isum, a.s, a.dexp, a.dxs)
+        tl_quantize_q8_scalar(b.x, Int64(n), b.q, b.d, b.isum, b.s, b.dexp, b.dxs)
+        for i in 0..<n { #expect(a.q[i] == b.q[i], "q[\(i)]") }
+        for i in 0..<(n / 32) {
+            #expect(a.d[i].bitPattern == b.d[i].bitPattern && a.s[i].bitPattern == b.s[i].bitPattern
+                    && a.isum[i] == b.isum[i] && a.dxs[i].bitPattern == b.dxs[i].bitPattern, "block \(i)")
+        }
+    }
+
+    /// A position's result must not depend on how many positions share the call, nor on the thread
+    /// count (k-position forwards == single forwards, and the same logits on any --threads).
+    @Test(arguments: [GGMLType.q4_0, .q4_1, .q8_0])
+    func resultsIndependentOfPositionCountAndThreads(type: GGMLType) {
+        var rng = SeededRandom(99 + UInt64(type.rawValue))
+        let rows = 301, cols = 576, k = 19
+        let bytes = randomWeights(type, rows: rows, cols: cols, rng: &rng)
+        let all = Activations(k: k, cols: cols)
+        for i in 0..<(k * cols) { all.x[i] = rng.normal() }
+        bytes.withUnsafeBytes { buf in
+            let w = WeightMatrix(type: type, rows: rows, cols: cols, bytes: buf)!
+            var yAll = [Float](repeating: .nan, count: k * rows)
+            yAll.withUnsafeMutableBufferPointer { MatMul.run(w, all, into: $0.baseAddress!, threads: 1) }
+            for threads in [2, 3] {
+                var y = [Float](repeating: .nan, count: k * rows)
+                y.withUnsafeMutableBufferPointer { MatMul.run(w, all, into: $0.baseAddress!, threads: threads) }
+                #expect(y.map(\.bitPattern) == yAll.map(\.bitPattern), "\(type.name) threads \(threads)")
+            }
+            for j in [0, 7, 8, 18] {
+                let one = Activations(k: 1, cols: cols)
+                for i in 0..<cols { one.x[i] = all.x[j * cols + i] }
+                var y = [Float](repeating: .nan, count: rows)
+                y.withUnsafeMutableBufferPointer { MatMul.run(w, one, into: $0.baseAddress!, threads: 2) }
+                #expect(y.map(\.bitPattern) == Array(yAll[(j * rows)..<((j + 1) * rows)]).map(\.bitPattern),
+                        "\(type.name) position \(j)")
+            }
+        }
+    }
+
     @Test func simdPathIsActiveWhereTheCPUHasVNNI() {
         // Not an assertion about the machine: records which path the other tests exercised.
         print("MatMul SIMD path available: \(MatMul.simdAvailable)")

@@ -31,6 +31,13 @@ int tl_dequantize(int type, const void *src, float *dst, int64_t n);
 ///   dexp [n/32 * 8] (d repeated 8 times, one per SIMD lane), dxs [n/32] (d * isum)
 void tl_quantize_q8(const float *x, int64_t n, int8_t *q, float *d, int32_t *isum, float *s,
                     float *dexp, float *dxs);
+/// The portable reference of tl_quantize_q8 (which uses AVX-512 where it can, bit for bit the same).
+void tl_quantize_q8_scalar(const float *x, int64_t n, int8_t *q, float *d, int32_t *isum, float *s,
+                           float *dexp, float *dxs);
+
+/// The SIMD kernel's zero-point correction per dpbusd lane of n quantised activations:
+///   nsum4 [n/4] = -(sum of each 4 consecutive q)
+void tl_q8_lanes(const int8_t *q, int64_t n, int32_t *nsum4);
 
 /// A weight matrix W [rows, cols] in its stored type; row r starts at data + r * row_bytes.
 typedef struct {
@@ -49,6 +56,7 @@ typedef struct {
     const float *s;        // [k, cols/32]
     const float *dexp;     // [k, cols/32 * 8]
     const float *dxs;      // [k, cols/32]
+    const int32_t *nsum4;  // [k, cols/4]
 } tl_acts;
 
 /// 1 when `type` uses the quantised-activation integer path (then `acts.q/d/isum/s` must be set).
@@ -58,6 +66,23 @@ int tl_uses_q8(int type);
 /// block is read once and dotted against every position. Returns 0, or -1 for an unknown type.
 int tl_matmul_rows(const tl_matrix *w, const tl_acts *a, int64_t r0, int64_t r1,
                    float *y, int64_t ldy, int impl);
+
+/// Every job's W [rows_i, cols] against the same activations: y_i [k, rows_i] (ldy = rows_i), split
+/// into chunks of rows run on `threads` threads (the caller's included). Returns 0, or -1 for an
+/// unknown type.
+int tl_matmul_jobs(const tl_matrix *w, float *const *y, int njobs, const tl_acts *a, int threads, int impl);
+
+/// A task of a parallel run: does chunk `chunk` of the work described by ctx.
+typedef void (*tl_task_fn)(void *ctx, int64_t chunk);
+
+/// Runs fn(ctx, c) for c in 0 ..< nchunks on a persistent pool of `threads` threads (the caller takes
+/// chunks too; chunks are claimed dynamically) and returns when all are done. Safe to call from
+/// several threads: a call that finds the pool busy runs its chunks alone.
+void tl_parallel_run(int threads, tl_task_fn fn, void *ctx, int64_t nchunks);
+
+/// tl_attention for all heads, the heads split over `threads` threads.
+void tl_attention_mt(const float *q, const float *K, const float *V, int64_t n0, int64_t k,
+                     int64_t H, int64_t Hkv, int64_t hd, float scale, float *out, int threads);
 
 /// Causal grouped-query attention for heads [h0, h1) of k new positions at n0 ..< n0+k:
 ///   q [k, H*hd] (roped), K, V [n0+k, Hkv*hd] (cache rows), out [k, H*hd];

@@ -1,0 +1,174 @@
+// A small persistent thread pool for the kernels: (threads - 1) workers that spin briefly, then sleep
+// on a futex, and a caller that takes chunks too. Chunks are claimed dynamically, so a worker that
+// wakes late (a busy machine) simply finds less left to do, and the caller never waits for work that
+// nobody has started.
+//
+//   claim word = generation (24 bits) | chunk count (20) | next chunk (20): one CAS both checks that
+//                the run is still the one the worker saw and claims a chunk of it
+//   done       = chunks finished in this generation (the caller returns when done == nchunks)
+#include "ckernels.h"
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+#if defined(__linux__)
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define TL_PAUSE() _mm_pause()
+#else
+#define TL_PAUSE() ((void)0)
+#endif
+
+#define TL_POOL_MAX 64
+
+typedef struct {
+    _Atomic uint32_t gen;          // bumped once per run (the futex word)
+    _Atomic uint64_t claim;        // gen << 40 | nchunks << 20 | next chunk
+    _Atomic int64_t done;          // chunks finished in the current generation
+    _Atomic int sleepers;          // workers blocked (or about to block) on gen
+    _Atomic int stop;
+    // The current run (written before gen is published; read by workers after they see it).
+    _Atomic(tl_task_fn) fn;
+    _Atomic(void *) ctx;
+    int threads;
+    pthread_mutex_t busy;          // one run at a time; a second caller runs its chunks alone
+    pthread_t tids[TL_POOL_MAX];
+} tl_pool;
+
+static int64_t spin_ns(void) {
+    static int64_t ns = -1;
+    if (ns < 0) {
+        const char *e = getenv("TOKENLOOM_SPIN_US");
+        long us = e ? atol(e) : 100;
+        ns = (us < 0 ? 0 : us) * 1000;
+    }
+    return ns;
+}
+
+static int64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void futex_wait(_Atomic uint32_t *addr, uint32_t expected) {
+#if defined(__linux__)
+    syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
+#else
+    (void)addr; (void)expected; sched_yield();
+#endif
+}
+
+static void futex_wake_all(_Atomic uint32_t *addr) {
+#if defined(__linux__)
+    syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL, NULL, 0);
+#else
+    (void)addr;
+#endif
+}
+
+#define TL_MAX_CHUNKS ((int64_t)1 << 20)
+#define TL_GEN(v) ((uint32_t)((v) >> 40))
+#define TL_N(v) ((int64_t)(((v) >> 20) & 0xfffff))
+#define TL_IDX(v) ((int64_t)((v) & 0xfffff))
+
+// Claims and runs chunks of generation g until none are left (or the generation moved on). A
+// successful claim proves the caller is still inside run g, so fn / ctx read after seeing g are g's.
+static void work(tl_pool *p, uint32_t g, tl_task_fn fn, void *ctx) {
+    g &= 0xffffff;
+    uint64_t v = atomic_load_explicit(&p->claim, memory_order_acquire);
+    for (;;) {
+        if (TL_GEN(v) != g || TL_IDX(v) >= TL_N(v)) return;
+        if (!atomic_compare_exchange_weak_explicit(&p->claim, &v, v + 1, memory_order_acq_rel,
+                                                   memory_order_acquire)) continue;
+        fn(ctx, TL_IDX(v));
+        atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
+        v = atomic_load_explicit(&p->claim, memory_order_acquire);
+    }
+}
+
+static void *worker_main(void *arg) {
+    tl_pool *p = (tl_pool *)arg;
+    uint32_t seen = atomic_load(&p->gen);
+    for (;;) {
+        // Spin for new work, then sleep on the futex.
+        uint32_t g;
+        int64_t t0 = 0;
+        for (unsigned i = 0;; i++) {
+            g = atomic_load_explicit(&p->gen, memory_order_acquire);
+            if (g != seen || atomic_load_explicit(&p->stop, memory_order_relaxed)) break;
+            TL_PAUSE();
+            if ((i & 63) == 63) {
+                int64_t t = now_ns();
+                if (t0 == 0) t0 = t;
+                else if (t - t0 > spin_ns()) {
+                    atomic_fetch_add(&p->sleepers, 1);
+                    if (atomic_load(&p->gen) == seen && !atomic_load(&p->stop)) futex_wait(&p->gen, seen);
+                    atomic_fetch_sub(&p->sleepers, 1);
+                    t0 = 0;
+                }
+            }
+        }
+        if (atomic_load_explicit(&p->stop, memory_order_relaxed)) return NULL;
+        seen = g;
+        tl_task_fn fn = atomic_load_explicit(&p->fn, memory_order_acquire);
+        void *ctx = atomic_load_explicit(&p->ctx, memory_order_acquire);
+        // fn / ctx may belong to a later generation if this worker was slow; work() then claims
+        // nothing, because its claims carry g.
+        work(p, g, fn, ctx);
+    }
+}
+
+static tl_pool *pool_create(int threads) {
+    tl_pool *p = (tl_pool *)calloc(1, sizeof(tl_pool));
+    if (!p) return NULL;
+    p->threads = threads;
+    pthread_mutex_init(&p->busy, NULL);
+    for (int i = 1; i < threads; i++) {
+        if (pthread_create(&p->tids[i], NULL, worker_main, p) != 0) { p->threads = i; break; }
+    }
+    return p;
+}
+
+// One pool per thread count, created on first use and kept for the life of the process.
+static tl_pool *pool_for(int threads) {
+    static _Atomic(tl_pool *) pools[TL_POOL_MAX + 1];
+    static pthread_mutex_t create_lock = PTHREAD_MUTEX_INITIALIZER;
+    if (threads > TL_POOL_MAX) threads = TL_POOL_MAX;
+    tl_pool *p = atomic_load(&pools[threads]);
+    if (p) return p;
+    pthread_mutex_lock(&create_lock);
+    p = atomic_load(&pools[threads]);
+    if (!p) { p = pool_create(threads); atomic_store(&pools[threads], p); }
+    pthread_mutex_unlock(&create_lock);
+    return p;
+}
+
+void tl_parallel_run(int threads, tl_task_fn fn, void *ctx, int64_t nchunks) {
+    if (nchunks <= 0) return;
+    tl_pool *p = threads > 1 && nchunks > 1 && nchunks < TL_MAX_CHUNKS ? pool_for(threads) : NULL;
+    if (!p || p->threads < 2 || pthread_mutex_trylock(&p->busy) != 0) {
+        for (int64_t c = 0; c < nchunks; c++) fn(ctx, c);
+        return;
+    }
+    const uint32_t g = atomic_load_explicit(&p->gen, memory_order_relaxed) + 1;
+    atomic_store_explicit(&p->fn, fn, memory_order_relaxed);
+    atomic_store_explicit(&p->ctx, ctx, memory_order_relaxed);
+    atomic_store_explicit(&p->done, 0, memory_order_relaxed);
+    atomic_store_explicit(&p->claim, (uint64_t)(g & 0xffffff) << 40 | (uint64_t)nchunks << 20,
+                          memory_order_release);
+    atomic_store(&p->gen, g);                       // seq_cst: pairs with the sleepers check
+    if (atomic_load(&p->sleepers) > 0) futex_wake_all(&p->gen);
+    work(p, g, fn, ctx);
+    // Every chunk is claimed; wait for those still running on workers.
+    for (unsigned i = 0; atomic_load_explicit(&p->done, memory_order_acquire) < nchunks; i++) {
+        TL_PAUSE();
+        if (i > 20000) sched_yield();
+    }
+    pthread_mutex_unlock(&p->busy);
+}
