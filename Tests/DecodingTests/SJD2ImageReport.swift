@@ -2,7 +2,7 @@
 //   TOKENLOOM_IMAGE_REPORT=examples/gallery swift test --filter SJD2ImageReport
 // Over 32 training prompts (seeds 0..31, temperature 1): forward passes, positions evaluated, wall
 // time, retrieval accuracy and mean pixel error of AR, SJD (random and repeat-left init, L = 16) and
-// SJD2 (W = 80, K = 20), one PNG per decoder into the folder; then the fuser ablation: AR images of
+// SJD2 (W = 80, K = 20, and K = 10, 5), one PNG per decoder into the folder; then the fuser ablation: AR images of
 // encoder-only and fused models for prompts phrased unlike the training names.
 import Foundation
 import Testing
@@ -21,7 +21,9 @@ private let reportDir = ProcessInfo.processInfo.environment["TOKENLOOM_IMAGE_REP
         case "SJD-random": d = try SJDDecoder(model: m, prompt: [m.boiToken], settings: settings, window: 16, initScheme: .random)
         case "SJD-repeat": d = try SJDDecoder(model: m, prompt: [m.boiToken], settings: settings, window: 16,
                                               initScheme: .repeatLeft(gridWidth: m.hp.grid))
-        default: d = try SJD2Decoder(model: m, prompt: [m.boiToken], settings: settings)
+        default:   // "SJD2" (K = 20) or "SJD2-K<steps>"
+            let K = name.hasPrefix("SJD2-K") ? Int(name.dropFirst(6)) ?? 20 : 20
+            d = try SJD2Decoder(model: m, prompt: [m.boiToken], settings: settings, window: 80, steps: K)
         }
         var positions = 0
         let t0 = Date()
@@ -39,7 +41,7 @@ private let reportDir = ProcessInfo.processInfo.environment["TOKENLOOM_IMAGE_REP
         let prompts = stride(from: 0, to: w.prompts.count, by: w.prompts.count / 32).prefix(32).map { w.prompts[$0] }
         var arPasses = 0.0, arMs = 0.0
         print("decoder     passes/img  positions/img  ms/img   tok/pass  speedup(passes)  speedup(wall)  retrieval  pixel-err")
-        for name in ["AR", "SJD-random", "SJD-repeat", "SJD2"] {
+        for name in ["AR", "SJD-random", "SJD-repeat", "SJD2", "SJD2-K10", "SJD2-K5"] {
             var passes = 0, positions = 0, ms = 0.0, hits = 0, err = 0.0
             for (i, p) in prompts.enumerated() {
                 let m = try base.with(prompt: p)
@@ -48,12 +50,11 @@ private let reportDir = ProcessInfo.processInfo.environment["TOKENLOOM_IMAGE_REP
                 let idx = try #require(w.promptIndex(p))
                 if w.nearestReference(to: r.tokens) == idx { hits += 1 }
                 err += w.pixelError(r.tokens, reference: idx)
-                if i == 0 {
-                    let png = PNGWriter.encode(rgb: w.pixels(of: r.tokens), width: w.hp.grid, height: w.hp.grid, scale: 8)
-                    let file = "\(dir)/\(p.replacingOccurrences(of: " ", with: "-"))-\(name.lowercased()).png"
-                    try Data(png).write(to: URL(fileURLWithPath: file))
-                }
             }
+            // The gallery: one image per decoder of one prompt, seed 0.
+            let g = try generate(name, try base.with(prompt: "grinning face"), seed: 0)
+            let png = PNGWriter.encode(rgb: w.pixels(of: g.tokens), width: w.hp.grid, height: w.hp.grid, scale: 8)
+            try Data(png).write(to: URL(fileURLWithPath: "\(dir)/grinning-face-\(name.lowercased()).png"))
             let n = Double(prompts.count)
             if name == "AR" { arPasses = Double(passes) / n; arMs = ms / n }
             print(String(format: "%-11@ %10.1f %14.1f %8.0f %10.2f %16.2f %14.2f %10.3f %10.2f", name as NSString,
