@@ -18,17 +18,22 @@ public struct GridView {
     public let ui: UIState
     public let focused: Bool
 
+    // Looked up once per frame, not once per cell.
+    private let fresh: Set<Int>
+    private let rejected: Set<Int>
+    private let drafts: [Int: DraftSlot]
+
     public init(pane: DecoderSnapshot, presenter: TokenPresenter, ui: UIState, focused: Bool) {
         self.pane = pane; self.presenter = presenter; self.ui = ui; self.focused = focused
+        fresh = pane.committedThisTick
+        rejected = pane.rejectedThisTick
+        drafts = Dictionary(pane.current.window.map { ($0.position, $0) }, uniquingKeysWith: { _, b in b })
     }
 
     public func state(at position: Int) -> SlotState {
-        let rejected = pane.rejectedThisTick
-        if let c = pane.committed(at: position) {
-            return .committed(c.verdict, thisPass: pane.committedThisTick.contains(position))
-        }
+        if let c = pane.committed(at: position) { return .committed(c.verdict, thisPass: fresh.contains(position)) }
         if rejected.contains(position) { return .rejected }
-        if let d = pane.draft(at: position) { return d.level > 0 ? .noisy(level: d.level) : .draft }
+        if let d = drafts[position] { return d.level > 0 ? .noisy(level: d.level) : .draft }
         return .empty
     }
 
@@ -47,13 +52,13 @@ public struct GridView {
                 let c = presenter.colour(of: pane.committed(at: position)!.token) ?? t[.foreground]
                 return thisPass ? mix(c, t[.highlight], 0.45) : c
             case .draft:
-                let c = pane.draft(at: position)?.token.flatMap { presenter.colour(of: $0) } ?? t[.draft]
+                let c = drafts[position]?.token.flatMap { presenter.colour(of: $0) } ?? t[.draft]
                 return mix(c, t[.background], 0.6)
             case .rejected: return t[.rejected]
             case .noisy(let level): return mix(t[.emptyCell], t[.noisy], Double(level) / Double(max(1, maxLevel)))
             }
         case .heatmap:
-            let h = pane.committed(at: position)?.entropy ?? pane.draft(at: position)?.entropy
+            let h = pane.committed(at: position)?.entropy ?? drafts[position]?.entropy
             guard let h else { return t[.emptyCell] }
             let c = t.heat(h / max(maxEntropy, 1e-9))
             if case .committed = s { return c }
