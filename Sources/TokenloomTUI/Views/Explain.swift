@@ -44,7 +44,8 @@ public enum Explain {
         for e in ev {
             switch e {
             case .commit(let start, let tokens):
-                out.append("Committed \(tokens.count) token\(tokens.count == 1 ? "" : "s") at @\(start)…@\(start + tokens.count - 1): "
+                let span = tokens.count == 1 ? "@\(start)" : "@\(start)…@\(start + tokens.count - 1)"
+                out.append("Committed \(tokens.count) token\(tokens.count == 1 ? "" : "s") at \(span): "
                            + tokens.prefix(12).map { q(presenter, $0) }.joined(separator: " ") + (tokens.count > 12 ? " …" : ""))
             case .branchOpened(let pos, let h, let n):
                 out.append("CNTP: the entropy at @\(pos) is \(fmt(h, 3)) nats, so the model is unsure here. N = 1 + 9·clamp((H − 0.01)/1.49, 0, 1) gives \(n) trial\(n == 1 ? "" : "s"): each samples on until punctuation, and the one with the lowest perplexity wins.")
