@@ -39,20 +39,12 @@ extension ScenarioFactory {
         }
         var decoders: [Decoder] = []
         for choice in scenario.decoders {
-            if let kind = try kind(choice.name) {
-                var spec = DecoderSpec(kind: kind)
-                spec.window = choice.window
-                if kind.greedyOnly {
-                    var c = choice
-                    c.temperature = 0
-                    decoders.append(try spec.make(model: model, prompt: prompt, settings: settings(c)))
-                } else {
-                    decoders.append(try spec.make(model: model, prompt: prompt, settings: settings(choice)))
-                }
-            } else {
-                decoders.append(try SJD2Decoder(model: model, prompt: prompt, settings: settings(choice),
-                                                window: choice.window ?? 80))
-            }
+            let k = try kind(choice.name)
+            var spec = DecoderSpec(kind: k)
+            spec.window = choice.window
+            var c = choice
+            if k.greedyOnly { c.temperature = 0 }
+            decoders.append(try spec.make(model: model, prompt: prompt, settings: settings(c)))
         }
         var fuser: [FuserGate] = []
         if weights.hp.fused {

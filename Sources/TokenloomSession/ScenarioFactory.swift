@@ -51,12 +51,10 @@ public enum ScenarioFactory {
         return file.architecture == "tokenloom-image"
     }
 
-    /// The decoder kind a pane name stands for (SJD2 is built apart: it needs the image model).
-    static func kind(_ name: String) throws -> DecoderKind? {
-        let k = name.lowercased()
-        if k == "sjd2" { return nil }
-        guard let kind = DecoderKind(rawValue: k) else {
-            throw SessionError.badScenario("unknown decoder '\(name)' (choose from \((DecoderKind.allCases.map(\.rawValue) + ["sjd2"]).joined(separator: ", ")))")
+    /// The decoder kind a pane name stands for.
+    static func kind(_ name: String) throws -> DecoderKind {
+        guard let kind = DecoderKind(rawValue: name.lowercased()) else {
+            throw SessionError.badScenario("unknown decoder '\(name)' (choose from \(DecoderKind.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         return kind
     }
@@ -77,7 +75,8 @@ public enum ScenarioFactory {
 
     static func buildText(_ scenario: Scenario, path: String, file: GGUFFile) throws -> Workspace {
         let kinds = try scenario.decoders.map { c -> DecoderKind in
-            guard let k = try kind(c.name) else { throw SessionError.badScenario("SJD2 runs on the built-in image model only") }
+            let k = try kind(c.name)
+            guard !k.imageOnly else { throw SessionError.badScenario("SJD2 runs on the built-in image model only") }
             return k
         }
         let model = try ModelLoader.load(path: path, threads: scenario.threads)

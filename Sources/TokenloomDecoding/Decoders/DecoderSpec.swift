@@ -1,18 +1,22 @@
-// DecoderSpec: a decoder named by the user ("ar", "jacobi", "sjd", "cntp", "lookahead") with its
-// parameters, and the one place that builds it. The CLI, the bench and the session share it.
+// DecoderSpec: a decoder named by the user ("ar", "jacobi", "sjd", "cntp", "lookahead", "sjd2") with
+// its parameters, and the one place that builds it. The CLI, the bench and the session share it.
 import TokenloomModels
 
 public enum DecoderKind: String, CaseIterable, Sendable {
-    case ar, jacobi, sjd, cntp, lookahead
+    case ar, jacobi, sjd, cntp, lookahead, sjd2
 
     /// Jacobi and Lookahead are greedy-only (their output is greedy AR's).
     public var greedyOnly: Bool { self == .jacobi || self == .lookahead }
+    /// SJD2 needs an image model fine-tuned for next-clean-token prediction (ImageARModel).
+    public var imageOnly: Bool { self == .sjd2 }
 }
 
 public struct DecoderSpec: Sendable {
     public var kind: DecoderKind
-    /// Jacobi / SJD window (W, L); Lookahead window W.
+    /// Jacobi / SJD window (W, L); Lookahead window W; SJD2 window W (default 80).
     public var window: Int?
+    /// SJD2: K, the denoising steps spread over the model's noise levels (default 20).
+    public var levels: Int?
     /// Draft initialisation for Jacobi / SJD: random or repeat (repeat-last on text,
     /// repeat-left on an image grid when gridWidth is set).
     public var initRandom: Bool?
@@ -55,6 +59,12 @@ public struct DecoderSpec: Sendable {
         case .lookahead:
             return try LookaheadDecoder(model: model, prompt: prompt, settings: settings, W: window ?? 10,
                                         N: ngram, G: guesses, poolFromPrompt: poolFromPrompt)
+        case .sjd2:
+            guard let image = model as? ImageARModel else {
+                throw DecodeError.badSettings("sjd2 runs on an image model (builtin:emoji) only")
+            }
+            return try SJD2Decoder(model: image, prompt: prompt, settings: settings, window: window ?? 80,
+                                   steps: levels ?? 20)
         }
     }
 }
@@ -68,6 +78,7 @@ extension Decoder {
         case let d as SJDDecoder: return d.finishReason
         case let d as CNTPDecoder: return d.finishReason
         case let d as LookaheadDecoder: return d.finishReason
+        case let d as SJD2Decoder: return d.finishReason
         default: return nil
         }
     }

@@ -14,9 +14,10 @@ struct BenchDecodersCommand: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var decoding: DecoderOptions
+    @OptionGroup var image: ImageBenchOptions
 
-    @Option(help: "Comma-separated decoders to compare with AR.")
-    var decoders: String = "jacobi,lookahead,sjd"
+    @Option(help: "Comma-separated decoders to compare with AR (default jacobi,lookahead,sjd; on image models sjd,sjd-repeat,sjd2).")
+    var decoders: String?
 
     @Option(help: "The prompt file (see examples/prompts.txt).")
     var prompts: String
@@ -59,8 +60,10 @@ struct BenchDecodersCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let img = try ImageModelCLI.open(model) { return try runImage(img, options: image) }
+        if image.seeds != 1 { throw CLIError.usage("--seeds is for image models") }
         var kinds = [DecoderKind.ar]
-        for name in decoders.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
+        for name in (decoders ?? "jacobi,lookahead,sjd").split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
             let k = try DecoderOptions.kind(name)
             if !kinds.contains(k) { kinds.append(k) }
         }

@@ -5,8 +5,11 @@ import TokenloomModels
 import TokenloomDecoding
 
 struct DecoderOptions: ParsableArguments {
-    @Option(help: "Jacobi / SJD window (default 16); Lookahead window W (default 10).")
+    @Option(help: "Jacobi / SJD window (default 16); Lookahead window W (default 10); SJD2 window W (default 80).")
     var window: Int?
+
+    @Option(help: "SJD2: K, denoising steps over the image model's noise levels (default 20).")
+    var levels: Int?
 
     @Option(help: "Draft initialisation for jacobi / sjd: random or repeat (jacobi default repeat, sjd random).")
     var `init`: String?
@@ -50,6 +53,7 @@ struct DecoderOptions: ParsableArguments {
     func validate() throws {
         if let w = window, w < 1 { throw ValidationError("--window must be at least 1, got \(w)") }
         if let i = `init`, i != "random" && i != "repeat" { throw ValidationError("--init must be random or repeat, got '\(i)'") }
+        if let k = levels, k < 1 { throw ValidationError("--levels must be at least 1, got \(k)") }
         if let g = gridWidth, g < 1 { throw ValidationError("--grid-width must be at least 1, got \(g)") }
         if ngram < 2 { throw ValidationError("--ngram must be at least 2, got \(ngram)") }
         if guesses < 1 { throw ValidationError("--guesses must be at least 1, got \(guesses)") }
@@ -63,6 +67,7 @@ struct DecoderOptions: ParsableArguments {
     func spec(_ kind: DecoderKind) -> DecoderSpec {
         var s = DecoderSpec(kind: kind)
         s.window = window
+        s.levels = levels
         s.initRandom = `init`.map { $0 == "random" }
         s.gridWidth = gridWidth
         s.coupling = coupling

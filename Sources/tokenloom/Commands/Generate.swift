@@ -13,8 +13,9 @@ struct GenerateCommand: ParsableCommand {
     @OptionGroup var prompt: PromptOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var decoding: DecoderOptions
+    @OptionGroup var image: ImageOutputOptions
 
-    @Option(help: "Decoder: ar, jacobi, sjd, cntp, lookahead.")
+    @Option(help: "Decoder: ar, jacobi, sjd, cntp, lookahead; sjd2 on image models.")
     var decoder: String = "ar"
 
     @Option(help: "Write the trace (JSON Lines) to this file.")
@@ -39,6 +40,8 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         let kind = try DecoderOptions.kind(decoder)
+        if let img = try ImageModelCLI.open(model) { return try runImage(img, kind: kind) }
+        if image.png != nil { throw CLIError.usage("--png needs an image model (builtin:emoji)") }
         let loaded = try LoadedModel(model)
         let promptTokens = try loaded.promptTokens(prompt.prompt, chat: prompt.chat, maxNew: decoding.maxTokens)
         let spec = decoding.spec(kind)

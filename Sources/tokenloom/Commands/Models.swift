@@ -71,7 +71,7 @@ struct ModelsCommand: ParsableCommand {
             for t in f.tensors { types[t.type.name, default: 0] += 1 }
             return Entry(name: name, path: path, bytes: bytes, sha256: sha, architecture: f.architecture,
                          parameters: f.tensors.reduce(0) { $0 + $1.elementCount }, tensorTypes: types,
-                         prompts: f.metadata["tokenloom.prompts"]?.stringArray, error: nil)
+                         prompts: f.metadata["tokenloom-image.prompts"]?.stringArray, error: nil)
         } catch {
             return Entry(name: name, path: path, bytes: bytes, sha256: sha, architecture: nil, parameters: nil,
                          tensorTypes: nil, prompts: nil, error: "\(error)")

@@ -1,0 +1,187 @@
+// `tokenloom bench decoders` on an image model: per decoder forward passes, tokens per pass, wall time,
+// speed-up over AR in the same run (passes and wall), quality against the training references
+// (retrieval accuracy, mean pixel error), the measured cost of a k-position pass, and a projected
+// latency for a memory-bound setting computed from the pass counts (a projection, not a measurement).
+import ArgumentParser
+import Foundation
+import TokenloomModels
+import TokenloomDecoding
+
+struct ImageBenchOptions: ParsableArguments {
+    @Option(help: "Image models: seeds per prompt (s .. s+N-1).")
+    var seeds: Int = 1
+
+    @Option(help: "Projection: bytes of weights read per forward pass, in GB (default: a 7B fp16 model).")
+    var projectModelGb: Double = 14
+
+    @Option(help: "Projection: memory bandwidth in GB/s (default: one H100's HBM3).")
+    var projectBandwidthGbs: Double = 3350
+
+    func validate() throws {
+        if seeds < 1 { throw ValidationError("--seeds must be at least 1, got \(seeds)") }
+        if !(projectModelGb > 0 && projectModelGb.isFinite) {
+            throw ValidationError("--project-model-gb must be a positive number, got \(projectModelGb)")
+        }
+        if !(projectBandwidthGbs > 0 && projectBandwidthGbs.isFinite) {
+            throw ValidationError("--project-bandwidth-gbs must be a positive number, got \(projectBandwidthGbs)")
+        }
+    }
+}
+
+extension BenchDecodersCommand {
+    /// A decoder column: its label, kind and (for sjd) the draft initialisation.
+    struct ImageEntry { let label: String; let kind: DecoderKind; let initRandom: Bool? }
+
+    static func imageEntries(_ list: String) throws -> [ImageEntry] {
+        var out = [ImageEntry(label: "ar", kind: .ar, initRandom: nil)]
+        for name in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) where !name.isEmpty {
+            let entry: ImageEntry
+            switch name {
+            case "sjd-random": entry = ImageEntry(label: name, kind: .sjd, initRandom: true)
+            case "sjd-repeat": entry = ImageEntry(label: name, kind: .sjd, initRandom: false)
+            default:
+                let k = try DecoderOptions.kind(name)
+                try ImageModelCLI.check(k)
+                entry = ImageEntry(label: name, kind: k, initRandom: nil)
+            }
+            if !out.contains(where: { $0.label == entry.label }) { out.append(entry) }
+        }
+        return out
+    }
+
+    struct ImageRow: Encodable {
+        let decoder: String, category: String, prompt: String, seed: UInt64
+        let forward_passes: Int, positions: Int, tokens: Int, wall_ms: Double
+        let drafted: Int, accepted: Int
+        let retrieved: Bool?, pixel_error: Double?
+    }
+
+    struct Quality: Encodable {
+        let retrieval_accuracy: Double
+        let mean_pixel_error: Double
+        let scored_runs: Int
+    }
+
+    struct ImageSummary: Encodable {
+        let decoder: String
+        let forward_passes: Int, forward_passes_per_image: Double, positions_per_image: Double
+        let tokens: Int, tokens_per_pass: Double, wall_ms: Double, wall_ms_per_image: Double
+        let speedup_passes: Double, speedup_wall: Double, acceptance_rate: Double
+        let quality: Quality?
+        let projected_ms_per_image: Double
+    }
+
+    struct PassCost: Encodable { let k: Int; let ms: Double; let relative: Double }
+
+    struct Projection: Encodable {
+        let model_gb: Double, bandwidth_gbs: Double, ms_per_pass: Double
+        let note: String
+    }
+
+    func runImage(_ img: ImageModelCLI, options: ImageBenchOptions) throws {
+        let entries = try Self.imageEntries(decoders ?? "sjd,sjd-repeat,sjd2")
+        let list = try Self.readPrompts(prompts)
+        let untrained = list.filter { img.weights.promptIndex($0.text) == nil }.map(\.text)
+        if !untrained.isEmpty {
+            fputs("note: not in training, so not scored: \(untrained.joined(separator: ", "))\n", stderr)
+        }
+        var rows: [ImageRow] = []
+        for p in list {
+            let m = try img.conditioned(on: p.text)
+            for s in 0..<options.seeds {
+                let seed = decoding.seed &+ UInt64(s)
+                for e in entries {
+                    let d = try img.make(img.spec(e.kind, decoding, initRandom: e.initRandom), model: m,
+                                         settings: img.settings(e.kind, decoding, seed: seed))
+                    var positions = 0
+                    let wall = try runDecoder(d) { events in
+                        for ev in events { if case .forward(_, let c, _) = ev { positions += c } }
+                    }
+                    let score = img.score(d.generated, prompt: p.text)
+                    rows.append(ImageRow(decoder: e.label, category: p.category, prompt: p.text, seed: seed,
+                                         forward_passes: d.stats.forwardPasses, positions: positions,
+                                         tokens: d.generated.count, wall_ms: wall, drafted: d.stats.drafted,
+                                         accepted: d.stats.accepted, retrieved: score.retrieved, pixel_error: score.pixelError))
+                    if !output.json {
+                        fputs("'\(p.text)' seed \(seed) \(e.label): \(d.stats.forwardPasses) passes, "
+                              + String(format: "%.0f ms", wall) + "\n", stderr)
+                    }
+                }
+            }
+        }
+        let msPerPass = options.projectModelGb / options.projectBandwidthGbs * 1000
+        let images = Double(list.count * options.seeds)
+        let ar = rows.filter { $0.decoder == "ar" }
+        let arPasses = Double(ar.reduce(0) { $0 + $1.forward_passes }), arWall = ar.reduce(0) { $0 + $1.wall_ms }
+        var summaries: [ImageSummary] = []
+        for e in entries {
+            let r = rows.filter { $0.decoder == e.label }
+            let passes = r.reduce(0) { $0 + $1.forward_passes }, toks = r.reduce(0) { $0 + $1.tokens }
+            let wall = r.reduce(0) { $0 + $1.wall_ms }, positions = r.reduce(0) { $0 + $1.positions }
+            let drafted = r.reduce(0) { $0 + $1.drafted }, accepted = r.reduce(0) { $0 + $1.accepted }
+            let scored = r.filter { $0.retrieved != nil }
+            let quality = scored.isEmpty ? nil : Quality(
+                retrieval_accuracy: Double(scored.filter { $0.retrieved == true }.count) / Double(scored.count),
+                mean_pixel_error: scored.reduce(0) { $0 + ($1.pixel_error ?? 0) } / Double(scored.count),
+                scored_runs: scored.count)
+            summaries.append(ImageSummary(
+                decoder: e.label, forward_passes: passes, forward_passes_per_image: Double(passes) / images,
+                positions_per_image: Double(positions) / images, tokens: toks,
+                tokens_per_pass: Double(toks) / Double(max(passes, 1)), wall_ms: wall, wall_ms_per_image: wall / images,
+                speedup_passes: arPasses / Double(max(passes, 1)), speedup_wall: arWall / max(wall, 1e-9),
+                acceptance_rate: drafted == 0 ? 0 : Double(accepted) / Double(drafted), quality: quality,
+                projected_ms_per_image: Double(passes) / images * msPerPass))
+        }
+        let costs = try Self.passCosts(try img.conditioned(on: list[0].text), ks: [1, 16, 80])
+        let projection = Projection(
+            model_gb: options.projectModelGb, bandwidth_gbs: options.projectBandwidthGbs, ms_per_pass: msPerPass,
+            note: "a projection, not a measurement: a memory-bound pass reads every weight once whatever its position "
+                + "count (k positions fit in the time of one while k is small), so latency = passes x bytes / bandwidth")
+        if output.json {
+            struct Out: Encodable {
+                let model: String; let prompts: Int; let seeds: Int; let temperature: Double
+                let summary: [ImageSummary]; let pass_cost: [PassCost]; let projection: Projection; let runs: [ImageRow]
+            }
+            print(try jsonString(Out(model: img.ref, prompts: list.count, seeds: options.seeds,
+                                     temperature: img.settings(.ar, decoding, seed: 0).sampler.temperature,
+                                     summary: summaries, pass_cost: costs, projection: projection, runs: rows)))
+            return
+        }
+        print("\(img.ref): \(list.count) prompts x \(options.seeds) seeds, "
+              + String(format: "temperature %.2f", img.settings(.ar, decoding, seed: 0).sampler.temperature))
+        print("decoder     passes/img  tok/pass  positions/img  wall ms/img  speed-up passes  speed-up wall  retrieval  pixel err  projected ms/img")
+        for s in summaries {
+            let q = s.quality.map { String(format: "%9.3f %10.2f", $0.retrieval_accuracy, $0.mean_pixel_error) }
+                ?? String(repeating: " ", count: 9) + "-" + String(repeating: " ", count: 10) + "-"
+            print(s.decoder.padding(toLength: 11, withPad: " ", startingAt: 0)
+                  + String(format: "%10.1f %9.2f %14.1f %12.0f %15.2fx %13.2fx ", s.forward_passes_per_image, s.tokens_per_pass,
+                           s.positions_per_image, s.wall_ms_per_image, s.speedup_passes, s.speedup_wall)
+                  + q + String(format: " %17.0f", s.projected_ms_per_image))
+        }
+        print("pass cost on this machine: " + costs.map { String(format: "k=%d %.2f ms (%.1fx)", $0.k, $0.ms, $0.relative) }
+            .joined(separator: ", ") + " of a 1-position pass; this small model is compute-bound, so a k-position pass "
+            + "costs about k times more and fewer passes need not mean less wall time")
+        print(String(format: "projected: %.0f GB read per pass at %.0f GB/s = %.2f ms per pass; projected ms/img = passes x that. ",
+                     options.projectModelGb, options.projectBandwidthGbs, msPerPass)
+              + "This is a projection for a memory-bound model, not a measurement.")
+    }
+
+    /// Median wall time of a forward pass over k positions (the BOI token then k - 1 image tokens) on a
+    /// fresh cache, and its ratio to the 1-position pass.
+    static func passCosts(_ m: ImageARModel, ks: [Int], repeats: Int = 9) throws -> [PassCost] {
+        var ms: [Int: Double] = [:]
+        for k in ks where k <= m.contextLength {
+            let inputs: [ModelInput] = [.token(m.boiToken)] + (0..<(k - 1)).map { .token($0 % m.hp.colours) }
+            var times: [Double] = []
+            for _ in 0..<repeats {
+                let cache = m.makeCache()
+                let t0 = wallMs()
+                _ = try m.forward(inputs, cache: cache)
+                times.append(wallMs() - t0)
+            }
+            ms[k] = times.sorted()[times.count / 2]
+        }
+        let one = ms[1] ?? 1
+        return ks.compactMap { k in ms[k].map { PassCost(k: k, ms: $0, relative: $0 / max(one, 1e-9)) } }
+    }
+}
