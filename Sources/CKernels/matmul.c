@@ -29,8 +29,9 @@ void tl_quantize_q8(const float *x, int64_t n, int8_t *q, float *d, int32_t *isu
     tl_quantize_q8_scalar(x, n, q, d, isum, s, dexp, dxs);
 }
 
-void tl_q8_lanes(const int8_t *q, int64_t n, int32_t *nsum4) {
+void tl_q8_lanes(const int8_t *q, int64_t n, int32_t *nsum4, uint8_t *qu) {
     for (int64_t l = 0; l < n / 4; l++) nsum4[l] = -((int32_t)q[4 * l] + q[4 * l + 1] + q[4 * l + 2] + q[4 * l + 3]);
+    for (int64_t i = 0; i < n; i++) qu[i] = (uint8_t)((int)q[i] + 128);
 }
 
 void tl_quantize_q8_scalar(const float *x, int64_t n, int8_t *q, float *d, int32_t *isum, float *s,

@@ -2,9 +2,10 @@
 // so the package builds for any x86-64 (and any other CPU) and picks this at run time.
 //
 // For one weight row and a group of J <= 8 positions:
-//   for each pair of blocks: w = 64 unsigned weight bytes (nibbles, or Q8_0 + 128), unpacked in
-//   registers once, and dm = its scales;
+//   for each pair of blocks: w = 64 weight bytes (nibbles), unpacked in registers once, and dm = its
+//   scales;
 //     for each position j: p = dpbusd(-zp * sum4(q_x[j]), w, q_x[j])   (16 x int32: exact q_w . q_x)
+//     (Q8_0: p = dpbusd(-128 * sum4(w), q_x[j] + 128, w), the correction once per weight pair)
 //                          acc[j] += float(p) * d_w * d_x[j]
 //   y[j] = hsum(acc[j]) (+ sum_b m_w[b] s_x[j, b] for Q4_1)
 #include "ckernels.h"
@@ -38,13 +39,12 @@ TL_TARGET static inline float hsum8(__m256 v) {
 // for a last, unpaired block: its upper half is zero.
 TL_TARGET static inline __attribute__((always_inline))
 __m512i load_pair(const int type, const uint8_t *blk, const int two, __m128 *dm) {
-    if (type == TL_Q8_0) {
-        const __m256i flip = _mm256_set1_epi8((char)0x80);
-        const __m256i a = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(blk + 2)), flip);
+    if (type == TL_Q8_0) {   // signed weights, paired with the activations + 128 (unsigned)
+        const __m256i a = _mm256_loadu_si256((const __m256i *)(blk + 2));
         uint32_t d0 = (uint32_t)blk[0] | (uint32_t)blk[1] << 8, d1 = 0;
         __m512i w;
         if (two) {
-            const __m256i b = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(blk + 36)), flip);
+            const __m256i b = _mm256_loadu_si256((const __m256i *)(blk + 36));
             w = _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1);
             d1 = (uint32_t)blk[34] | (uint32_t)blk[35] << 8;
         } else {
@@ -128,10 +128,11 @@ TL_TARGET static inline __attribute__((always_inline))
 void rows_group(const int type, const int J, const tl_matrix *w, const tl_acts *a, int64_t r0, int64_t r1,
                 int64_t j0, float *y, int64_t ldy) {
     const int64_t cols = w->cols, nb = cols / 32, nbp = nb / 2, np = (nb + 1) / 2;
-    const int zsh = type == TL_Q4_0 ? 3 : type == TL_Q8_0 ? 7 : 0;   // zero point 8 or 128
+    const int zsh = type == TL_Q4_0 ? 3 : 0;   // Q4_0's zero point 8: per activation lane
     const int bs = type == TL_Q4_1 ? 20 : type == TL_Q4_0 ? 18 : 34;
     const __m512i dsel = _mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0);
     const int8_t *xq = a->q + j0 * cols;
+    const uint8_t *xu = a->qu + j0 * cols;
     const int32_t *xn = a->nsum4 + j0 * (cols / 4);
     const float *xd = a->dexp + j0 * nb * 8;
     const float *xs = a->s + j0 * nb;
@@ -145,29 +146,45 @@ void rows_group(const int type, const int J, const tl_matrix *w, const tl_acts *
             __m128 dm;
             const __m512i wv = load_pair(type, row + 2 * bp * bs, two, &dm);
             const __m512 dw = _mm512_permutexvar_ps(dsel, _mm512_castps128_ps512(dm));
+            // Q8_0: (x + 128) . w = x . w + 128 * sum4(w); start each lane at -128 * sum4(w).
+            __m512i wcorr = _mm512_setzero_si512();
+            if (type == TL_Q8_0)
+                wcorr = _mm512_slli_epi32(_mm512_sub_epi32(wcorr, _mm512_dpbusd_epi32(wcorr, _mm512_set1_epi8(1), wv)), 7);
             if (type == TL_Q4_1) _mm_storel_pi((__m64 *)(void *)(mrow + 2 * bp), _mm_shuffle_ps(dm, dm, _MM_SHUFFLE(3, 1, 3, 1)));
             for (int jj = 0; jj < J; jj++) {
-                __m512i x, src = _mm512_setzero_si512();
+                __m512i x, src = wcorr, p;
                 __m512 sx;
                 if (two) {
-                    x = _mm512_loadu_si512((const void *)(xq + jj * cols + 64 * bp));
+                    x = _mm512_loadu_si512((const void *)((type == TL_Q8_0 ? xu : (const uint8_t *)xq) + jj * cols + 64 * bp));
                     sx = _mm512_loadu_ps(xd + jj * nb * 8 + 16 * bp);
                     if (zsh) src = _mm512_slli_epi32(_mm512_loadu_si512((const void *)(xn + jj * (cols / 4) + 16 * bp)), zsh);
                 } else {
-                    x = _mm512_maskz_loadu_epi8(0xFFFFFFFFull, xq + jj * cols + 64 * bp);
+                    x = _mm512_maskz_loadu_epi8(0xFFFFFFFFull, (type == TL_Q8_0 ? xu : (const uint8_t *)xq) + jj * cols + 64 * bp);
                     sx = _mm512_maskz_loadu_ps(0x00FF, xd + jj * nb * 8 + 16 * bp);
                     if (zsh) src = _mm512_slli_epi32(_mm512_maskz_loadu_epi32(0x00FF, xn + jj * (cols / 4) + 16 * bp), zsh);
                 }
-                const __m512i p = _mm512_dpbusd_epi32(src, wv, x);
+                if (type == TL_Q8_0) p = _mm512_dpbusd_epi32(src, x, wv);
+                else p = _mm512_dpbusd_epi32(src, wv, x);
                 acc[jj] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(dw, sx), acc[jj]);
             }
         }
         if (J == 8) {
             __m256 s = reduce8(acc);
             if (type == TL_Q4_1) {
-                float m[8];
-                for (int jj = 0; jj < 8; jj++) m[jj] = dot_masked(mrow, xs + jj * nb, nb);
-                s = _mm256_add_ps(s, _mm256_loadu_ps(m));
+                // dot_masked for the 8 positions at once (the same per-position order).
+                __m512 m[8];
+                for (int jj = 0; jj < 8; jj++) m[jj] = _mm512_setzero_ps();
+                int64_t i = 0;
+                for (; i + 16 <= nb; i += 16) {
+                    const __m512 mv = _mm512_loadu_ps(mrow + i);
+                    for (int jj = 0; jj < 8; jj++) m[jj] = _mm512_fmadd_ps(mv, _mm512_loadu_ps(xs + jj * nb + i), m[jj]);
+                }
+                if (i < nb) {
+                    const __mmask16 mk = (__mmask16)((1u << (nb - i)) - 1);
+                    const __m512 mv = _mm512_maskz_loadu_ps(mk, mrow + i);
+                    for (int jj = 0; jj < 8; jj++) m[jj] = _mm512_fmadd_ps(mv, _mm512_maskz_loadu_ps(mk, xs + jj * nb + i), m[jj]);
+                }
+                s = _mm256_add_ps(s, reduce8(m));
             }
             float out[8];
             _mm256_storeu_ps(out, s);

@@ -15,6 +15,7 @@ public final class Activations: @unchecked Sendable {
     let dexp: UnsafeMutablePointer<Float>          // [k, cols/32 * 8]
     let dxs: UnsafeMutablePointer<Float>           // [k, cols/32]
     let nsum4: UnsafeMutablePointer<Int32>         // [k, cols/4]  -(sum of 4 q), per SIMD lane
+    let qu: UnsafeMutablePointer<UInt8>            // [k, cols]  q + 128
     private var quantized = false
 
     public init(k: Int, cols: Int) {
@@ -24,12 +25,12 @@ public final class Activations: @unchecked Sendable {
         q = .allocate(capacity: max(1, k * cols))
         d = .allocate(capacity: nb); isum = .allocate(capacity: nb); s = .allocate(capacity: nb)
         dexp = .allocate(capacity: 8 * nb); dxs = .allocate(capacity: nb)
-        nsum4 = .allocate(capacity: max(1, k * cols / 4))
+        nsum4 = .allocate(capacity: max(1, k * cols / 4)); qu = .allocate(capacity: max(1, k * cols))
     }
 
     deinit {
         x.deallocate(); q.deallocate(); d.deallocate(); isum.deallocate(); s.deallocate()
-        dexp.deallocate(); dxs.deallocate(); nsum4.deallocate()
+        dexp.deallocate(); dxs.deallocate(); nsum4.deallocate(); qu.deallocate()
     }
 
     /// Call after writing `x`: the quantised copy is recomputed lazily on next use.
@@ -39,13 +40,13 @@ public final class Activations: @unchecked Sendable {
         guard forQ8, !quantized else { return }
         precondition(cols % 32 == 0, "integer matmul needs a row length multiple of 32, got \(cols)")
         tl_quantize_q8(x, Int64(k * cols), q, d, isum, s, dexp, dxs)
-        tl_q8_lanes(q, Int64(k * cols), nsum4)
+        tl_q8_lanes(q, Int64(k * cols), nsum4, qu)
         quantized = true
     }
 
     var cActs: tl_acts {
         tl_acts(k: Int64(k), cols: Int64(cols), x: x, q: q, d: d, isum: isum, s: s, dexp: dexp, dxs: dxs,
-                nsum4: nsum4)
+                nsum4: nsum4, qu: qu)
     }
 }
 

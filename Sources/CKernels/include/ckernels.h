@@ -35,9 +35,10 @@ void tl_quantize_q8(const float *x, int64_t n, int8_t *q, float *d, int32_t *isu
 void tl_quantize_q8_scalar(const float *x, int64_t n, int8_t *q, float *d, int32_t *isum, float *s,
                            float *dexp, float *dxs);
 
-/// The SIMD kernel's zero-point correction per dpbusd lane of n quantised activations:
-///   nsum4 [n/4] = -(sum of each 4 consecutive q)
-void tl_q8_lanes(const int8_t *q, int64_t n, int32_t *nsum4);
+/// The SIMD kernel's views of n quantised activations:
+///   nsum4 [n/4] = -(sum of each 4 consecutive q)   (Q4_0's zero-point correction, per dpbusd lane)
+///   qu [n] = q + 128 as unsigned bytes              (the unsigned operand against signed Q8_0 weights)
+void tl_q8_lanes(const int8_t *q, int64_t n, int32_t *nsum4, uint8_t *qu);
 
 /// A weight matrix W [rows, cols] in its stored type; row r starts at data + r * row_bytes.
 typedef struct {
@@ -57,6 +58,7 @@ typedef struct {
     const float *dexp;     // [k, cols/32 * 8]
     const float *dxs;      // [k, cols/32]
     const int32_t *nsum4;  // [k, cols/4]
+    const uint8_t *qu;     // [k, cols]
 } tl_acts;
 
 /// 1 when `type` uses the quantised-activation integer path (then `acts.q/d/isum/s` must be set).
