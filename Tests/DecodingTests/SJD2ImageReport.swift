@@ -2,7 +2,7 @@
 //   TOKENLOOM_IMAGE_REPORT=examples/gallery swift test --filter SJD2ImageReport
 // Over 32 training prompts (seeds 0..31, temperature 1): forward passes, positions evaluated, wall
 // time, retrieval accuracy and mean pixel error of AR, SJD (random and repeat-left init, L = 16) and
-// SJD2 (W = 80, K = 20, and K = 10, 5), one PNG per decoder into the folder; then the fuser ablation: AR images of
+// SJD2 (W = 80, K = 20 with the default position-tied schedule and the per-pass one, and K = 10, 5; TOKENLOOM_IMAGE_DECODERS picks a subset), one PNG per decoder into the folder; then the fuser ablation: AR images of
 // encoder-only and fused models for prompts phrased unlike the training names.
 import Foundation
 import Testing
@@ -21,7 +21,9 @@ private let reportDir = ProcessInfo.processInfo.environment["TOKENLOOM_IMAGE_REP
         case "SJD-random": d = try SJDDecoder(model: m, prompt: [m.boiToken], settings: settings, window: 16, initScheme: .random)
         case "SJD-repeat": d = try SJDDecoder(model: m, prompt: [m.boiToken], settings: settings, window: 16,
                                               initScheme: .repeatLeft(gridWidth: m.hp.grid))
-        default:   // "SJD2" (K = 20) or "SJD2-K<steps>"
+        case "SJD2-pass":   // K = 20, every noisy slot one step per pass
+            d = try SJD2Decoder(model: m, prompt: [m.boiToken], settings: settings, window: 80, steps: 20, schedule: .perPass)
+        default:   // "SJD2" (K = 20) or "SJD2-K<steps>", default schedule
             let K = name.hasPrefix("SJD2-K") ? Int(name.dropFirst(6)) ?? 20 : 20
             d = try SJD2Decoder(model: m, prompt: [m.boiToken], settings: settings, window: 80, steps: K)
         }
@@ -41,7 +43,8 @@ private let reportDir = ProcessInfo.processInfo.environment["TOKENLOOM_IMAGE_REP
         let prompts = stride(from: 0, to: w.prompts.count, by: w.prompts.count / 32).prefix(32).map { w.prompts[$0] }
         var arPasses = 0.0, arMs = 0.0
         print("decoder     passes/img  positions/img  ms/img   tok/pass  speedup(passes)  speedup(wall)  retrieval  pixel-err")
-        for name in ["AR", "SJD-random", "SJD-repeat", "SJD2", "SJD2-K10", "SJD2-K5"] {
+        for name in (ProcessInfo.processInfo.environment["TOKENLOOM_IMAGE_DECODERS"]?.split(separator: ",").map(String.init)
+                     ?? ["AR", "SJD-random", "SJD-repeat", "SJD2", "SJD2-pass", "SJD2-K10", "SJD2-K5"]) {
             var passes = 0, positions = 0, ms = 0.0, hits = 0, err = 0.0
             for (i, p) in prompts.enumerated() {
                 let m = try base.with(prompt: p)

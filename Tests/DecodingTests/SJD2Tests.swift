@@ -26,12 +26,13 @@ func emojiModel(_ prompt: String) throws -> ImageARModel {
         return out
     }
 
-    func sjd2Counts(_ m: ImageARModel, n: Int, sampler: SamplerSettings, runs: Int, wrong: Bool) throws -> [[Int]: Int] {
+    func sjd2Counts(_ m: ImageARModel, n: Int, sampler: SamplerSettings, runs: Int, wrong: Bool,
+                    window: Int = 3, steps: Int = 1, schedule: SJD2Decoder.Schedule = .perPass) throws -> [[Int]: Int] {
         var counts: [[Int]: Int] = [:]
         for seed in 0..<runs {
             let d = try SJD2Decoder(model: m, prompt: [m.boiToken],
                                     settings: DecodeSettings(maxNewTokens: n, sampler: sampler, seed: UInt64(seed)),
-                                    window: 3, steps: 1)
+                                    window: window, steps: steps, schedule: schedule)
             d.acceptAlways = wrong
             while !d.isFinished { _ = try d.step() }
             counts[d.generated, default: 0] += 1
@@ -55,6 +56,19 @@ func emojiModel(_ prompt: String) throws -> ImageARModel {
         let bad = try sjd2Counts(m, n: 4, sampler: sampler, runs: runs, wrong: true)
         let rb = ChiSquare.pValue(observed: keys.map { bad[$0] ?? 0 }, expected: keys.map { exact[$0]! })
         #expect(rb.p < 0.001, "the accept-always rule should be detected (chi2 \(rb.chi2))")
+    }
+
+    @Test func positionTiedScheduleIsLosslessToo() throws {
+        // Window 4 with 2 steps: slots moving to index 0-1 jump straight to clean, 2-3 to step 1, so
+        // multi-level DDIM jumps happen; the committed tokens must still follow AR exactly.
+        let m = try emojiModel("")
+        let sampler = SamplerSettings(temperature: 4, topK: 2)
+        let exact = try exactJoint(m, n: 4, sampler: sampler)
+        let keys = exact.keys.sorted { $0.lexicographicallyPrecedes($1) }
+        let counts = try sjd2Counts(m, n: 4, sampler: sampler, runs: 3000, wrong: false, window: 4, steps: 2, schedule: .byPosition)
+        #expect(counts.keys.allSatisfy { exact[$0] != nil })
+        let r = ChiSquare.pValue(observed: keys.map { counts[$0] ?? 0 }, expected: keys.map { exact[$0]! })
+        #expect(r.p > 0.001, "chi2 \(r.chi2) on \(r.df) df")
     }
 
     @Test func fullImageDeterministicAndFewerPasses() throws {

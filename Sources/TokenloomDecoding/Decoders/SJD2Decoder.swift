@@ -12,6 +12,11 @@
 //            z' = alpha' ê0 + sbar' (z - alpha ê0) / sbar   (deterministic DDIM), and become clean
 //            (token y, q = p) at step 0
 //   refill   fresh slots of pure noise (z ~ N(0, I), step K) at the tail, back to W.
+// Schedules: `.byPosition` (the default) or `.perPass` (each pass moves a noisy slot one step: a slot needs K passes to come clean,
+// which caps throughput near W/K tokens per pass), or `.byPosition` (the window holds noise levels
+// increasing along it, as in the paper's Fig. 2: a slot that moves to window index i jumps, by one
+// deterministic DDIM step, to at most step floor(K i / W), so the front of the window is clean
+// however many tokens the last pass committed). Both are lossless: see the last comment line.
 // Every committed token is drawn from the model's distribution given the committed prefix: noisy
 // inputs only shape drafts, never the p a token is committed from.
 #if canImport(Glibc)
@@ -22,9 +27,13 @@ import Foundation
 import TokenloomModels
 
 public final class SJD2Decoder: Decoder {
+    /// How noisy slots move toward clean between passes (see the file comment).
+    public enum Schedule: String, Sendable, CaseIterable { case perPass = "pass", byPosition = "position" }
+
     public let name = "SJD2"
     public let W: Int
     public let K: Int
+    public let schedule: Schedule
     let model: ImageARModel
     let state: DecodeState
     /// levels[s]: the model noise level of denoising step s (s = 0 clean ... K pure noise).
@@ -41,12 +50,13 @@ public final class SJD2Decoder: Decoder {
     var acceptAlways = false
 
     /// `window` W slots, `steps` K denoising steps spread over the model's noise levels.
-    public init(model: ImageARModel, prompt: [Int], settings: DecodeSettings, window W: Int = 80, steps K: Int = 20) throws {
+    public init(model: ImageARModel, prompt: [Int], settings: DecodeSettings, window W: Int = 80, steps K: Int = 20,
+                schedule: Schedule = .byPosition) throws {
         guard W >= 1 else { throw DecodeError.badSettings("the SJD2 window must be >= 1, got \(W)") }
         guard K >= 1 && K <= model.hp.levels else {
             throw DecodeError.badSettings("SJD2 steps must be in 1...\(model.hp.levels) (the model's noise levels), got \(K)")
         }
-        self.W = W; self.K = K; self.model = model
+        self.W = W; self.K = K; self.model = model; self.schedule = schedule
         levels = (0...K).map { s in Int((Double(s) * Double(model.hp.levels) / Double(K)).rounded()) }
         state = try DecodeState(model: model, prompt: prompt, settings: settings)
     }
@@ -131,7 +141,10 @@ public final class SJD2Decoder: Decoder {
             } else {
                 let e0 = w.normalisedEmbedding(of: y[j])
                 let a = w.alpha(level: levels[s.step]), sb = w.sigmaBar(level: levels[s.step])
-                s.step -= 1
+                switch schedule {
+                case .perPass: s.step -= 1
+                case .byPosition: s.step = min(s.step - 1, K * (j - m) / W)   // its new window index is j - m
+                }
                 if s.step == 0 {
                     s.token = y[j]; s.q = .dist(p[j]); s.z = []
                 } else {
