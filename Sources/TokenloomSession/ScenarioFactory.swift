@@ -59,6 +59,20 @@ public enum ScenarioFactory {
         return kind
     }
 
+    /// The checks that need no model loaded (decoder names, the model reference), so the CLI can
+    /// refuse a bad scenario before the explorer takes the terminal.
+    public static func validate(_ scenario: Scenario) throws {
+        guard (1...4).contains(scenario.decoders.count) else {
+            throw SessionError.badScenario("choose 1 to 4 decoders, got \(scenario.decoders.count)")
+        }
+        for d in scenario.decoders { _ = try kind(d.name) }
+        let path = try ModelStore.resolve(scenario.modelRef)
+        let image = (try GGUFFile(path: path)).architecture == "tokenloom-image"
+        if !image, scenario.decoders.contains(where: { $0.name.lowercased() == "sjd2" }) {
+            throw SessionError.badScenario("SJD2 runs on the built-in image model only (e.g. --model builtin:emoji)")
+        }
+    }
+
     /// Builds a scenario's decoders (the session's ScenarioBuilder).
     public static func build(_ scenario: Scenario) throws -> Workspace {
         guard (1...4).contains(scenario.decoders.count) else {

@@ -8,11 +8,13 @@ import CNcursesw
 
 public enum TerminalError: Error, CustomStringConvertible {
     case notATerminal
-    case initFailed
+    case noTERM
+    case unknownTerminal(String)
     public var description: String {
         switch self {
         case .notATerminal: return "the explorer needs a terminal (stdin and stdout must be a tty)"
-        case .initFailed: return "could not start the terminal (is TERM set?)"
+        case .noTERM: return "TERM is not set: the explorer needs it to drive the terminal (e.g. TERM=xterm-256color)"
+        case .unknownTerminal(let t): return "TERM=\(t) has no terminfo entry (try TERM=xterm-256color)"
         }
     }
 }
@@ -32,7 +34,10 @@ public final class Terminal {
         guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else { throw TerminalError.notATerminal }
         _ = tl_set_locale() // before initscr, or wide characters garble
         utf8 = tl_locale_is_utf8() != 0
-        guard initscr() != nil else { throw TerminalError.initFailed }
+        // newterm, not initscr: initscr exits the process when TERM is unknown.
+        guard let term = getenv("TERM"), term.pointee != 0 else { throw TerminalError.noTERM }
+        guard let screen = newterm(term, stdout, stdin) else { throw TerminalError.unknownTerminal(String(cString: term)) }
+        set_term(screen)
         active = true
         raw(); noecho(); nonl()
         keypad(tl_stdscr(), true)

@@ -120,6 +120,11 @@ struct TUICommand: ParsableCommand {
 
     func run() throws {
         let (sc, note) = scenario()
+        do { try ScenarioFactory.validate(sc) } catch let e as SessionError {
+            throw CLIError.usage(e.description)
+        } catch {
+            throw CLIError.data("\(error)")
+        }
         let make: (Scenario) -> Session = { s in
             Session(scenario: s) { s in
                 var ws = try ScenarioFactory.build(s)
