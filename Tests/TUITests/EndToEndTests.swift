@@ -163,6 +163,17 @@ final class TmuxDriver {
         try t.resize(120, 40)
         #expect(try t.wait(10) { Self.titles($0).count == panes }.ok)
 
+        // A storm of resizes while playing: still alive, laid out for the final size.
+        try t.send("Space")
+        for i in 0..<30 { try t.resize(60 + (i * 7) % 80, 16 + (i * 5) % 30) }
+        try t.resize(120, 40)
+        try t.send("Space")
+        let calm = try t.wait(15) { s in
+            let lines = s.split(separator: "\n", omittingEmptySubsequences: false)
+            return Self.titles(s).count == panes && lines.first?.contains("tokenloom") == true && lines.contains { $0.contains("q quit") }
+        }
+        #expect(calm.ok, "layout broken after a resize storm:\n\(calm.screen)")
+
         try t.send("q")
         let back = try t.wait(15) { $0.contains("READY$") && !$0.contains("q quit") }
         #expect(back.ok, "no shell prompt after q:\n\(back.screen)")

@@ -27,6 +27,12 @@ import TokenloomSession
         #expect(line(c, containing: "pass 5/5") != nil)
     }
 
+    @Test func compareSummarisesTokensOnTheSameBudget() {
+        let s = session(panes: 2, ticks: 4).snapshot()
+        #expect(Screen.compareSummary(s) == "compare · 4 passes each: AR 4 tok · SJD 4 tok (1.00× AR)")
+        #expect(line(Screen.render(s, UIState(), width: 120, height: 40), containing: "compare · 4 passes each") != nil)
+    }
+
     @Test func compareOffShowsOnlyTheFocusedPane() {
         var ui = UIState()
         ui.compare = false

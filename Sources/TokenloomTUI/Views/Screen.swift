@@ -20,7 +20,7 @@ public enum Screen {
         Chrome.statusBar(&c, s, ui, y: height - 1, width: width)
 
         let infoH = height >= 24 ? 7 : 0
-        let panesRect = Rect(x: 0, y: 1, width: width, height: height - 3 - infoH)
+        var panesRect = Rect(x: 0, y: 1, width: width, height: height - 3 - infoH)
         if s.panes.isEmpty {
             let msg = s.error.map { "could not start: \($0)" } ?? "loading \(s.title)…"
             for (i, l) in wrap(msg, width: width - 4).enumerated() {
@@ -30,6 +30,12 @@ public enum Screen {
         }
         let focus = min(max(0, ui.focus), s.panes.count - 1)
         let shown: [Int] = ui.compare ? Array(s.panes.indices) : [focus]
+        let infoY = panesRect.maxY
+        if ui.compare && s.panes.count > 1 {
+            // Compare summary: what each decoder got done on the same budget of passes.
+            panesRect.height -= 1
+            c.put(compareSummary(s), x: 1, y: panesRect.maxY, base.with(fg: t.color(.accent)), maxX: width - 1)
+        }
         let paneW = panesRect.width / shown.count
         for (k, i) in shown.enumerated() {
             let w = k == shown.count - 1 ? panesRect.width - paneW * k : paneW
@@ -38,7 +44,7 @@ public enum Screen {
         }
         if infoH > 0 {
             let pane = s.panes[focus]
-            let r = Rect(x: 0, y: panesRect.maxY, width: width, height: infoH)
+            let r = Rect(x: 0, y: infoY, width: width, height: infoH)
             let hasGates = !s.fuser.isEmpty || !pane.fuserGates.isEmpty
             let inspW = hasGates ? width * 3 / 5 : width
             c.box(Rect(x: r.x, y: r.y, width: inspW, height: r.height), base.with(fg: t.color(.border)),
@@ -60,6 +66,19 @@ public enum Screen {
         case nil: break
         }
         return c
+    }
+
+    /// `6 passes each: AR 6 tok · SJD 21 tok (3.50×) · SJD2 6 tok`, speed-ups against the first pane.
+    public static func compareSummary(_ s: Snapshot) -> String {
+        guard let base = s.panes.first else { return "" }
+        let b = base.stats.tokensCommitted
+        let parts = s.panes.enumerated().map { i, p -> String in
+            var part = "\(p.name) \(p.stats.tokensCommitted) tok"
+            if i > 0, b > 0 { part += " (\(fmt(Double(p.stats.tokensCommitted) / Double(b)))× \(base.name))" }
+            if p.nfe != s.panes[0].nfe { part += " in \(p.nfe)" }
+            return part
+        }
+        return "compare · \(base.nfe) passes each: " + parts.joined(separator: " · ")
     }
 
     /// The title a pane shows: the decoder's name and its forward-pass count.
