@@ -68,17 +68,18 @@ public enum Screen {
         return c
     }
 
-    /// `6 passes each: AR 6 tok · SJD 21 tok (3.50×) · SJD2 6 tok`, speed-ups against the first pane.
+    /// `compare · pass 6: AR 6 tok · SJD 21 tok (3.50× AR) · SJD2 6 tok`: tokens each decoder committed on
+    /// the same budget of passes (`in N passes` for one that finished sooner), ratios to the first pane.
     public static func compareSummary(_ s: Snapshot) -> String {
         guard let base = s.panes.first else { return "" }
         let b = base.stats.tokensCommitted
         let parts = s.panes.enumerated().map { i, p -> String in
             var part = "\(p.name) \(p.stats.tokensCommitted) tok"
             if i > 0, b > 0 { part += " (\(fmt(Double(p.stats.tokensCommitted) / Double(b)))× \(base.name))" }
-            if p.nfe != s.panes[0].nfe { part += " in \(p.nfe)" }
+            if p.nfe < s.tick { part += " in \(p.nfe) passes" }
             return part
         }
-        return "compare · \(base.nfe) passes each: " + parts.joined(separator: " · ")
+        return "compare · pass \(s.tick): " + parts.joined(separator: " · ")
     }
 
     /// The title a pane shows: the decoder's name and its forward-pass count.
