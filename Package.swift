@@ -26,7 +26,9 @@ let package = Package(
         .target(name: "TokenloomModels", dependencies: ["TokenloomKernels"],
                 resources: [.copy("Resources")], swiftSettings: hotLoopFlags),
         .target(name: "TokenloomDecoding", dependencies: ["TokenloomModels"]),
-        .target(name: "TokenloomSession", dependencies: ["TokenloomDecoding"]),
+        .target(name: "TokenloomSession", dependencies: [
+            "TokenloomDecoding", .product(name: "TOMLKit", package: "TOMLKit"),
+        ]),
         .target(name: "TokenloomTUI", dependencies: [
             "TokenloomSession", "CNcursesw",
             .product(name: "TOMLKit", package: "TOMLKit"),

@@ -12,9 +12,18 @@ public struct DecoderChoice: Sendable, Equatable {
     public var temperature: Double
     public var topK: Int
     public var topP: Double
+    /// Jacobi / SJD draft initialisation: "random" or "repeat" (repeat-last on text, repeat-left on
+    /// an image grid); nil: the decoder's own default (Jacobi repeat, SJD random).
+    public var initScheme: String?
+    /// SJD2: K, the denoising steps (nil: 20).
+    public var levels: Int?
+    /// A model for this pane alone (nil: the scenario's); e.g. builtin:emoji beside builtin:emoji-fused.
+    public var model: String?
 
-    public init(name: String, window: Int? = nil, temperature: Double = 1.0, topK: Int = 0, topP: Double = 1.0) {
+    public init(name: String, window: Int? = nil, temperature: Double = 1.0, topK: Int = 0, topP: Double = 1.0,
+                initScheme: String? = nil, levels: Int? = nil, model: String? = nil) {
         self.name = name; self.window = window; self.temperature = temperature; self.topK = topK; self.topP = topP
+        self.initScheme = initScheme; self.levels = levels; self.model = model
     }
 }
 

@@ -42,6 +42,11 @@ extension ScenarioFactory {
             let k = try kind(choice.name)
             var spec = DecoderSpec(kind: k)
             spec.window = choice.window
+            spec.levels = choice.levels
+            if let scheme = choice.initScheme {
+                spec.initRandom = scheme == "random"
+                spec.gridWidth = weights.hp.grid
+            }
             var c = choice
             if k.greedyOnly { c.temperature = 0 }
             decoders.append(try spec.make(model: model, prompt: prompt, settings: settings(c)))

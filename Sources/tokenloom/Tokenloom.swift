@@ -11,7 +11,7 @@ struct Tokenloom: ParsableCommand {
         """,
         version: "0.1.0",
         subcommands: [TUICommand.self, GenerateCommand.self, LogitsCommand.self, BenchCommand.self,
-                      FetchCommand.self, ModelsCommand.self, ReplayCommand.self],
+                      FetchCommand.self, ModelsCommand.self, ReplayCommand.self, TourCommand.self],
         defaultSubcommand: TUICommand.self
     )
 }

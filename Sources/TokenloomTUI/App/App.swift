@@ -21,7 +21,8 @@ public final class App {
     public func handle(_ key: Key) -> Outcome {
         if ui.promptDraft != nil { return editPrompt(key) }
         if key == .resize { return .carryOn }
-        guard let action = KeyMap.action(for: key) else { return .carryOn }
+        guard var action = KeyMap.action(for: key) else { return .carryOn }
+        if ui.tour != nil, key == .char("n") { action = .nextStop }
         let snap = session.snapshot()
         ui.message = nil
         switch action {
@@ -65,6 +66,7 @@ public final class App {
                 replace(with: sc)
                 ui.message = "seed \(sc.seed)"
             }
+        case .nextStop, .previousStop: goToStop(action == .nextStop)
         case .closeOverlay: ui.overlay = nil
         case .quit:
             if key == .char("q"), ui.overlay != nil { ui.overlay = nil; return .carryOn }
@@ -84,6 +86,26 @@ public final class App {
         var lo = 0
         if case .image(_, _, let first) = snap.presenter.layout { lo = first }
         ui.cursor = min(max(lo, here + delta), max(lo, last))
+    }
+
+    /// Tours: moves to the next (or previous) stop, running the passes up to it.
+    private func goToStop(_ forward: Bool) {
+        guard var guide = ui.tour else { ui.message = "no tour open (tokenloom tour NAME)"; return }
+        let target: Int?
+        if forward { target = guide.nextIndex }
+        else { target = guide.current.flatMap { $0 > 0 ? $0 - 1 : nil } }
+        guard let i = target else { ui.message = forward ? "that was the last stop" : "this is the first stop"; return }
+        guide.current = i
+        ui.tour = guide
+        seek(to: guide.stops[i].pass)
+        ui.message = "stop \(i + 1) of \(guide.stops.count)"
+    }
+
+    /// Shows pass `tick`: lookups for passes computed before, the engine runs the rest.
+    private func seek(to tick: Int) {
+        // next() moves what is wanted by one, so count from pass 0 (a lookup) to land exactly.
+        session.first()
+        for _ in 0..<tick { session.next() }
     }
 
     private func editPrompt(_ key: Key) -> Outcome {
@@ -109,6 +131,8 @@ public final class App {
     /// Cancels the current session and starts one for `scenario`.
     private func replace(with scenario: Scenario) {
         guard let remake else { return }
+        // A tour's stops belong to its own prompt and seed.
+        if ui.tour != nil { ui.tour = nil }
         session.cancel()
         session = remake(scenario)
         session.start()

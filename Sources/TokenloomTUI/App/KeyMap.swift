@@ -11,6 +11,8 @@ public enum Action: Sendable, Equatable {
     case compare, nextPane, heatmap, stateMap, imageOnly, colouring, explain, help, theme
     case cursorNext, cursorPrev, cursorUp, cursorDown
     case prompt, seed, quit, closeOverlay
+    /// Guided tours: the next / previous stop (`n` means the next stop while a tour is open).
+    case nextStop, previousStop
 }
 
 public struct KeyBinding: Sendable {
@@ -44,6 +46,7 @@ public enum KeyMap {
         KeyBinding(keys: [.char("t")], label: "t", action: .theme, help: "next theme"),
         KeyBinding(keys: [.char("/")], label: "/", action: .prompt, help: "type a new prompt (Enter runs it)"),
         KeyBinding(keys: [.char("s")], label: "s", action: .seed, help: "new seed, same prompt"),
+        KeyBinding(keys: [.char("N")], label: "n N", action: .previousStop, help: "tour: next / previous stop (in a tour n is the next stop, → one pass)"),
         KeyBinding(keys: [.char("?"), .f1], label: "? F1", action: .help, help: "this help"),
         KeyBinding(keys: [.escape], label: "Esc", action: .closeOverlay, help: "close the overlay"),
         KeyBinding(keys: [.char("q"), .ctrlC], label: "q ^C", action: .quit, help: "quit"),

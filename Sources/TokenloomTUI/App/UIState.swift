@@ -38,6 +38,8 @@ public struct UIState: Sendable {
     public var message: String?
     /// The prompt being typed after `/`, nil when not editing.
     public var promptDraft: String?
+    /// The guided tour being followed (`tokenloom tour`, `tui --scenario`), nil otherwise.
+    public var tour: TourGuide?
 
     public init(theme: Theme = .dark, colorMode: ColorMode = .xterm256, ascii: Bool = false) {
         self.theme = theme; self.colorMode = colorMode; self.ascii = ascii

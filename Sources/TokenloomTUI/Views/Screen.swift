@@ -20,7 +20,8 @@ public enum Screen {
         Chrome.statusBar(&c, s, ui, y: height - 1, width: width)
 
         let infoH = height >= 24 ? 7 : 0
-        var panesRect = Rect(x: 0, y: 1, width: width, height: height - 3 - infoH)
+        let noteH = ui.tour != nil && height >= 20 ? TourNote.height : 0
+        var panesRect = Rect(x: 0, y: 1, width: width, height: height - 3 - infoH - noteH)
         if s.panes.isEmpty {
             let msg = s.error.map { "could not start: \($0)" } ?? "loading \(s.title)…"
             for (i, l) in wrap(msg, width: width - 4).enumerated() {
@@ -59,6 +60,9 @@ public enum Screen {
                 }
                 Chrome.fuserPanel(&c, gates, ui, fr.inset(1))
             }
+        }
+        if noteH > 0, let guide = ui.tour {
+            TourNote.draw(&c, guide, tick: s.tick, ui, Rect(x: 0, y: height - 2 - noteH, width: width, height: noteH))
         }
         switch ui.overlay {
         case .help?: Chrome.help(&c, ui, width: width, height: height)

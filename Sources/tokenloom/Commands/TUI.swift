@@ -30,10 +30,12 @@ struct ExplorerOptions: ParsableArguments {
 
     /// Runs the explorer on `session` until the user quits; the terminal is restored first on
     /// every way out, errors included.
-    func run(_ session: Session, remake: ((Scenario) -> Session)?) throws {
+    func run(_ session: Session, remake: ((Scenario) -> Session)?, tour: TourGuide? = nil) throws {
         let theme = try loadTheme()
         let forced = try forcedMode()
-        let app = App(session: session, ui: UIState(theme: theme, colorMode: forced ?? .xterm256, ascii: ascii), remake: remake)
+        var ui = UIState(theme: theme, colorMode: forced ?? .xterm256, ascii: ascii)
+        ui.tour = tour
+        let app = App(session: session, ui: ui, remake: remake)
         do { try app.run(env: ProcessInfo.processInfo.environment, forcedMode: forced) } catch let e as TerminalError {
             throw CLIError.usage(e.description)
         }
@@ -68,6 +70,9 @@ struct TUICommand: ParsableCommand {
 
     @Option(help: "Worker threads for the kernels (default: the number of cores).")
     var threads: Int?
+
+    @Option(name: .customLong("scenario"), help: "Open a scenario file (examples/*.toml) and its tour, if it has one.")
+    var scenarioFile: String?
 
     @OptionGroup var look: ExplorerOptions
 
@@ -119,6 +124,10 @@ struct TUICommand: ParsableCommand {
     }
 
     func run() throws {
+        if let path = scenarioFile {
+            try Examples.open(try Examples.load(path), look: look)
+            return
+        }
         let (sc, note) = scenario()
         do { try ScenarioFactory.validate(sc) } catch let e as SessionError {
             throw CLIError.usage(e.description)

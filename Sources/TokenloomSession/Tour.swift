@@ -1,0 +1,174 @@
+// Tour: the stops of a guided tour (a pass number or the first time something happens), the
+// builder that makes a scenario file's panes (one model per pane allowed, labels as pane titles),
+// and a headless run that steps every decoder in lockstep as the Session does, to find each stop.
+import Foundation
+import TokenloomDecoding
+
+/// Something worth stopping at: the first pass where it happens (in one pane, or in any).
+public enum TourEvent: String, CaseIterable, Sendable {
+    case firstRejection = "first-rejection"
+    case firstAcceptance = "first-acceptance"
+    case firstBranch = "first-branch"
+    case firstResample = "first-resample"
+    case finished
+
+    /// Does this pass's event list show it?
+    func happens(in events: [TraceEvent], finishedNow: Bool) -> Bool {
+        switch self {
+        case .finished: return finishedNow
+        case .firstRejection: return events.contains { if case .reject = $0 { return true }; return false }
+        case .firstAcceptance: return events.contains { if case .accept = $0 { return true }; return false }
+        case .firstBranch: return events.contains { if case .branchOpened = $0 { return true }; return false }
+        case .firstResample: return events.contains { if case .resample = $0 { return true }; return false }
+        }
+    }
+}
+
+public struct TourStop: Sendable, Equatable {
+    /// The pass (session tick) the stop shows. With an event too, the pass where the file says the
+    /// event first happens (checked by `Tour.resolve`).
+    public var pass: Int?
+    public var event: TourEvent?
+    /// The pane the event is looked for in (its label or decoder name); nil: any pane.
+    public var decoder: String?
+    public var note: String
+
+    public init(pass: Int? = nil, event: TourEvent? = nil, decoder: String? = nil, note: String) {
+        self.pass = pass; self.event = event; self.decoder = decoder; self.note = note
+    }
+}
+
+public enum TourError: Error, CustomStringConvertible, Sendable {
+    case mismatch(String)
+    public var description: String { switch self { case .mismatch(let s): return s } }
+}
+
+/// A decoder shown under another title ("SJD · repeat-left"); everything else is the inner one's.
+final class LabelledDecoder: Decoder {
+    let inner: Decoder
+    let name: String
+    init(_ inner: Decoder, name: String) { self.inner = inner; self.name = name }
+    var prompt: [Int] { inner.prompt }
+    var generated: [Int] { inner.generated }
+    var stats: DecodeStats { inner.stats }
+    var isFinished: Bool { inner.isFinished }
+    func step() throws -> [TraceEvent] { try inner.step() }
+}
+
+/// What a headless run saw: every pane's events by pass.
+public struct HeadlessRun: Sendable {
+    public var names: [String]
+    /// events[pane][pass - 1]: the events of that pane's step at that pass (empty once it finished).
+    public var events: [[[TraceEvent]]]
+    /// The pass at which each pane finished.
+    public var finishedAt: [Int]
+    /// The tokens each pane generated.
+    public var generated: [[Int]]
+    /// Passes until every pane finished.
+    public var passes: Int { finishedAt.max() ?? 0 }
+}
+
+public enum Tour {
+    /// Builds a scenario file's panes: panes naming their own `model` are built from that model
+    /// (through ScenarioFactory.build, one call per model), then shown under their labels.
+    public static func build(_ file: ScenarioFile) throws -> Workspace {
+        try build(file.scenario, labels: file.labels)
+    }
+
+    public static func build(_ scenario: Scenario, labels: [String]) throws -> Workspace {
+        var models: [String] = []
+        for c in scenario.decoders { let m = c.model ?? scenario.modelRef; if !models.contains(m) { models.append(m) } }
+        var decoders = [Decoder?](repeating: nil, count: scenario.decoders.count)
+        var first: Workspace?
+        var notes: [String] = []
+        var fuser: [FuserGate] = []
+        for m in models {
+            let idx = scenario.decoders.indices.filter { (scenario.decoders[$0].model ?? scenario.modelRef) == m }
+            var sub = scenario
+            sub.modelRef = m
+            sub.decoders = idx.map { scenario.decoders[$0] }
+            let ws = try ScenarioFactory.build(sub)
+            if let f = first, f.presenter.layout != ws.presenter.layout {
+                throw SessionError.badScenario("\(m) shows its tokens differently from \(models[0]); panes must share one kind of model")
+            }
+            if first == nil { first = ws }
+            if let n = ws.note { notes.append(n) }
+            if fuser.isEmpty { fuser = ws.fuser }
+            for (k, i) in idx.enumerated() { decoders[i] = ws.decoders[k] }
+        }
+        guard var ws = first else { throw SessionError.badScenario("no decoders") }
+        ws.decoders = decoders.enumerated().map { i, d in
+            let d = d!
+            let label = i < labels.count ? labels[i] : d.name
+            return label == d.name ? d : LabelledDecoder(d, name: label)
+        }
+        if models.count > 1 { ws.title = "\(models.joined(separator: " vs ")) · \(scenario.prompt)" }
+        ws.note = notes.isEmpty ? nil : notes.joined(separator: "; ")
+        ws.fuser = fuser
+        return ws
+    }
+
+    /// Steps every pane in lockstep, one pass per unfinished pane per tick, until all finish (or
+    /// `maxPasses`), recording each step's events.
+    public static func run(_ ws: Workspace, maxPasses: Int = 100_000) throws -> HeadlessRun {
+        let ds = ws.decoders
+        var events = [[[TraceEvent]]](repeating: [], count: ds.count)
+        var finishedAt = ds.map { $0.isFinished ? 0 : -1 }
+        var tick = 0
+        while finishedAt.contains(-1), tick < maxPasses {
+            tick += 1
+            for (i, d) in ds.enumerated() {
+                guard finishedAt[i] < 0 else { events[i].append([]); continue }
+                events[i].append(try d.step())
+                if d.isFinished { finishedAt[i] = tick }
+            }
+        }
+        return HeadlessRun(names: ds.map(\.name), events: events, finishedAt: finishedAt.map { $0 < 0 ? tick : $0 },
+                           generated: ds.map(\.generated))
+    }
+
+    /// The first pass where `event` happens in the panes `pane` names (all when nil).
+    public static func firstPass(of event: TourEvent, pane: String?, in run: HeadlessRun, file: ScenarioFile? = nil) -> Int? {
+        let panes = run.names.indices.filter { i in
+            guard let p = pane else { return true }
+            return run.names[i] == p || file.map { i < $0.scenario.decoders.count && $0.scenario.decoders[i].name == p } ?? false
+        }
+        var best: Int?
+        for i in panes {
+            for (t, ev) in run.events[i].enumerated() {
+                if event.happens(in: ev, finishedNow: run.finishedAt[i] == t + 1) {
+                    best = min(best ?? Int.max, t + 1)
+                    break
+                }
+            }
+        }
+        return best
+    }
+
+    /// Each stop's pass: event stops take the pass where their event first happens (and must agree
+    /// with the file's `pass` when it gives one); pass stops must lie within the run.
+    public static func resolve(_ file: ScenarioFile, run: HeadlessRun) throws -> [Int] {
+        let passes = try file.tour.enumerated().map { i, stop in
+            let at = "\(file.path): tour stop \(i + 1)"
+            if let ev = stop.event {
+                let where_ = stop.decoder.map { " in \($0)" } ?? ""
+                guard let found = firstPass(of: ev, pane: stop.decoder, in: run, file: file) else {
+                    throw TourError.mismatch("\(at): \(ev.rawValue)\(where_) never happens (the run takes \(run.passes) passes)")
+                }
+                if let p = stop.pass, p != found {
+                    throw TourError.mismatch("\(at): \(ev.rawValue)\(where_) happens at pass \(found), the file says \(p)")
+                }
+                return found
+            }
+            let p = stop.pass ?? 0
+            guard p <= run.passes else {
+                throw TourError.mismatch("\(at): pass \(p) is past the end (the run takes \(run.passes) passes)")
+            }
+            return p
+        }
+        for i in passes.indices.dropFirst() where passes[i] < passes[i - 1] {
+            throw TourError.mismatch("\(file.path): tour stop \(i + 1) (pass \(passes[i])) comes before stop \(i) (pass \(passes[i - 1])); list the stops in pass order")
+        }
+        return passes
+    }
+}
