@@ -42,9 +42,33 @@ static void attention_scalar(const float *q, const float *K, const float *V, int
 #include <immintrin.h>
 int tl_simd_cpu_ok(void);
 
+#define TL_TARGET __attribute__((target("avx2,fma,avx512f,avx512vl")))
+
+// The sum of v's 16 lanes: halves, quarters, then (e0 + e2) + (e1 + e3) (_mm512_reduce_add_ps's order).
+TL_TARGET static inline float reduce1(__m512 v) {
+    const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+    const __m128 f = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    const __m128 g = _mm_add_ps(f, _mm_movehl_ps(f, f));
+    return _mm_cvtss_f32(_mm_add_ss(g, _mm_movehdup_ps(g)));
+}
+
+// reduce1 of 8 vectors at once: out[i] = reduce1(v[i]), bit for bit.
+TL_TARGET static inline __m256 reduce8(const __m512 *v) {
+    __m512 a[4], b[2];
+    for (int i = 0; i < 4; i++)
+        a[i] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                             _mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+    for (int i = 0; i < 2; i++)
+        b[i] = _mm512_add_ps(_mm512_shuffle_f32x4(a[2 * i], a[2 * i + 1], _MM_SHUFFLE(2, 0, 2, 0)),
+                             _mm512_shuffle_f32x4(a[2 * i], a[2 * i + 1], _MM_SHUFFLE(3, 1, 3, 1)));
+    const __m512 t0 = _mm512_add_ps(_mm512_unpacklo_ps(b[0], b[1]), _mm512_unpackhi_ps(b[0], b[1]));
+    const __m512 t1 = _mm512_add_ps(t0, _mm512_permute_ps(t0, _MM_SHUFFLE(1, 0, 3, 2)));
+    const __m512i idx = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 13, 9, 5, 1, 12, 8, 4, 0);
+    return _mm512_castps512_ps256(_mm512_permutexvar_ps(idx, t1));
+}
+
 // The same computation, 16 lanes at a time over the head dimension (hd a multiple of 16, <= 256).
-__attribute__((target("avx2,fma,avx512f")))
-static void attention_simd(const float *q, const float *K, const float *V, int64_t n0, int64_t k,
+TL_TARGET static void attention_simd(const float *q, const float *K, const float *V, int64_t n0, int64_t k,
                            int64_t H, int64_t Hkv, int64_t hd, float scale, float *out,
                            float *scratch, int64_t h0, int64_t h1) {
     const int64_t group = H / Hkv, qdim = H * hd, kvdim = Hkv * hd, nv = hd / 16;
@@ -56,11 +80,28 @@ static void attention_simd(const float *q, const float *K, const float *V, int64
             for (int64_t v = 0; v < nv; v++) qv[v] = _mm512_loadu_ps(qh + 16 * v);
             const int64_t T = n0 + j + 1;
             float mx = -INFINITY;
-            for (int64_t t = 0; t < T; t++) {
+            int64_t t = 0;
+            // 8 keys at a time: their 8 lane-sums reduced together (the same sum per key as below).
+            for (; t + 8 <= T; t += 8) {
+                __m512 acc[8];
+                for (int i = 0; i < 8; i++) {
+                    const float *kt = K + (t + i) * kvdim + g * hd;
+                    acc[i] = _mm512_mul_ps(qv[0], _mm512_loadu_ps(kt));
+                    for (int64_t v = 1; v < nv; v++) acc[i] = _mm512_fmadd_ps(qv[v], _mm512_loadu_ps(kt + 16 * v), acc[i]);
+                }
+                const __m256 st = _mm256_mul_ps(reduce8(acc), _mm256_set1_ps(scale));
+                _mm256_storeu_ps(scratch + t, st);
+                __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(st), _mm256_extractf128_ps(st, 1));
+                m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+                m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+                const float m8 = _mm_cvtss_f32(m4);
+                if (m8 > mx) mx = m8;
+            }
+            for (; t < T; t++) {
                 const float *kt = K + t * kvdim + g * hd;
                 __m512 acc = _mm512_mul_ps(qv[0], _mm512_loadu_ps(kt));
                 for (int64_t v = 1; v < nv; v++) acc = _mm512_fmadd_ps(qv[v], _mm512_loadu_ps(kt + 16 * v), acc);
-                const float st = _mm512_reduce_add_ps(acc) * scale;
+                const float st = reduce1(acc) * scale;
                 scratch[t] = st;
                 if (st > mx) mx = st;
             }

@@ -81,6 +81,15 @@ public enum MatMul {
         run([Job(w, into: y)], a, threads: threads, scalar: scalar)
     }
 
+    /// Roofline probes: the best read bandwidth in GB/s of `threads` threads streaming `bytes`, and
+    /// the peak 512-bit VNNI rate in G multiply-adds/s (0 without VNNI).
+    public static func measureReadBandwidth(threads: Int, bytes: Int = 512 << 20, runs: Int = 5) -> Double {
+        tl_measure_read_bandwidth(Int32(max(1, threads)), Int64(bytes), Int32(runs))
+    }
+    public static func measureVNNIPeak(threads: Int, runs: Int = 5) -> Double {
+        tl_measure_vnni_peak(Int32(max(1, threads)), Int32(runs))
+    }
+
     /// Is the SIMD integer path active on this CPU?
     public static var simdAvailable: Bool { tl_simd_available() != 0 }
 }

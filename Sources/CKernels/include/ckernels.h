@@ -86,6 +86,12 @@ void tl_parallel_run(int threads, tl_task_fn fn, void *ctx, int64_t nchunks);
 void tl_attention_mt(const float *q, const float *K, const float *V, int64_t n0, int64_t k,
                      int64_t H, int64_t Hkv, int64_t hd, float scale, float *out, int threads);
 
+/// Roofline probes: the best read bandwidth (GB/s) of `threads` threads streaming `bytes` (make it
+/// larger than the caches), and the peak rate of the 512-bit VNNI multiply-add (G u8 x s8 multiply-adds
+/// per second; 0 without VNNI). Each is the best of `reps` runs.
+double tl_measure_read_bandwidth(int threads, int64_t bytes, int reps);
+double tl_measure_vnni_peak(int threads, int reps);
+
 /// Causal grouped-query attention for heads [h0, h1) of k new positions at n0 ..< n0+k:
 ///   q [k, H*hd] (roped), K, V [n0+k, Hkv*hd] (cache rows), out [k, H*hd];
 /// position j attends to cache rows 0 ... n0+j. scratch holds n0+k floats.

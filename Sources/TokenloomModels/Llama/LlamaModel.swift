@@ -103,6 +103,20 @@ public final class LlamaModel: CausalModel, @unchecked Sendable {
         try self.init(file: GGUFFile(path: path), cacheCapacity: cacheCapacity, threads: threads)
     }
 
+    /// Bytes of weights one forward reads (every matrix once, whatever k): the memory traffic that
+    /// bounds a single-position forward.
+    public var weightBytesPerForward: Int {
+        let perLayer = layers.map { L in [L.wq, L.wk, L.wv, L.wo, L.wGate, L.wUp, L.wDown].reduce(0) { $0 + $1.rows * $1.rowBytes } }
+        return perLayer.reduce(0, +) + output.rows * output.rowBytes
+    }
+
+    /// Multiply-adds of the matrix products per position (attention's, which grow with the context,
+    /// are not counted): the work that bounds a many-position forward.
+    public var multiplyAddsPerPosition: Int {
+        let perLayer = layers.map { L in [L.wq, L.wk, L.wv, L.wo, L.wGate, L.wUp, L.wDown].reduce(0) { $0 + $1.rows * $1.cols } }
+        return perLayer.reduce(0, +) + output.rows * output.cols
+    }
+
     public func makeCache() -> KVCache {
         KVCache(layers: hp.layers, kvDim: hp.kvDim, capacity: contextLength)
     }

@@ -24,6 +24,9 @@ struct BenchEngineCommand: ParsableCommand {
     @Flag(help: "Also time each op of the forward (k = 1 and k = 16).")
     var breakdown = false
 
+    @Flag(help: "Also measure this machine's roofline (read bandwidth, peak VNNI rate) and place the model on it.")
+    var roofline = false
+
     func validate() throws {
         if runs < 1 { throw ValidationError("--runs must be at least 1") }
         if promptTokens < 1 || decodeTokens < 1 { throw ValidationError("token counts must be at least 1") }
@@ -37,6 +40,21 @@ struct BenchEngineCommand: ParsableCommand {
         let forward_ms: [String: Double]
         let peak_rss_mb: Double
         let breakdown_ms: [String: [String: Double]]?
+        let roofline: Roofline?
+    }
+
+    /// Where the model sits on this machine's roofline.
+    struct Roofline: Encodable {
+        let read_gb_per_s: Double              // measured, the kernel threads streaming 256 MB
+        let peak_vnni_gmac_per_s: Double       // measured, 512-bit u8 x s8 multiply-adds
+        let weight_mb_per_forward: Double      // every matrix read once per forward
+        let gmac_per_position: Double          // matrix products only
+        let memory_floor_ms: Double            // one position: weight bytes / bandwidth
+        let compute_floor_ms_per_position: Double   // many positions: multiply-adds / peak
+        let k1_ms: Double                      // measured forward, k = 1
+        let k64_ms_per_position: Double        // measured forward, k = 64, per position
+        let k1_gb_per_s: Double                // weight bytes / k = 1 time
+        let k64_gmac_per_s: Double             // multiply-adds / k = 64 time
     }
 
     func run() throws {
@@ -86,10 +104,24 @@ struct BenchEngineCommand: ParsableCommand {
                 breakdown?[String(k)] = prof.millisecondsPerForward(runs)
             }
         }
+        let rss = peakRSSMegabytes()   // before the roofline probe's buffer
+        var roof: Roofline? = nil
+        if roofline, let llama = m as? LlamaModel {
+            let bw = MatMul.measureReadBandwidth(threads: threads, bytes: 256 << 20)
+            let peak = MatMul.measureVNNIPeak(threads: threads)
+            let bytes = Double(llama.weightBytesPerForward), macs = Double(llama.multiplyAddsPerPosition)
+            let k1 = forward["1"] ?? 0, k64 = (forward["64"] ?? 0) / 64
+            roof = Roofline(read_gb_per_s: bw, peak_vnni_gmac_per_s: peak, weight_mb_per_forward: bytes / 1e6,
+                            gmac_per_position: macs / 1e9, memory_floor_ms: bw > 0 ? bytes / bw / 1e6 : 0,
+                            compute_floor_ms_per_position: peak > 0 ? macs / peak / 1e6 : 0,
+                            k1_ms: k1, k64_ms_per_position: k64,
+                            k1_gb_per_s: k1 > 0 ? bytes / k1 / 1e6 : 0, k64_gmac_per_s: k64 > 0 ? macs / k64 / 1e6 : 0)
+        }
         let report = Report(model: m.displayName, threads: threads,
                             prompt_tokens_per_s: Double(promptTokens) / (prompt / 1000),
                             decode_tokens_per_s: Double(decodeTokens) / (decode / 1000),
-                            forward_ms: forward, peak_rss_mb: peakRSSMegabytes(), breakdown_ms: breakdown)
+                            forward_ms: forward, peak_rss_mb: rss, breakdown_ms: breakdown,
+                            roofline: roof)
         if output.json {
             let enc = JSONEncoder()
             enc.outputFormatting = [.sortedKeys]
@@ -104,6 +136,14 @@ struct BenchEngineCommand: ParsableCommand {
             print(String(format: "forward k=%-2d after %d: %7.2f ms  (%.2f ms/position)", k, prefix, ms, ms / Double(k)))
         }
         print(String(format: "peak RSS: %.0f MB", report.peak_rss_mb))
+        if let r = roof {
+            print(String(format: "roofline: read %.1f GB/s, peak VNNI %.0f G multiply-adds/s (measured, %d threads)",
+                         r.read_gb_per_s, r.peak_vnni_gmac_per_s, threads))
+            print(String(format: "  one position: %.1f MB of weights -> memory floor %.2f ms; measured %.2f ms (%.1f GB/s)",
+                         r.weight_mb_per_forward, r.memory_floor_ms, r.k1_ms, r.k1_gb_per_s))
+            print(String(format: "  many positions: %.3f G multiply-adds each -> compute floor %.3f ms; measured %.3f ms at k=64 (%.0f G/s)",
+                         r.gmac_per_position, r.compute_floor_ms_per_position, r.k64_ms_per_position, r.k64_gmac_per_s))
+        }
         for (k, ops) in (breakdown ?? [:]).sorted(by: { Int($0.key)! < Int($1.key)! }) {
             print("breakdown k=\(k) (ms per forward): " + ops.sorted { $0.value > $1.value }
                 .map { String(format: "%@ %.2f", $0.key, $0.value) }.joined(separator: ", "))
