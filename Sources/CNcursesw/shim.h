@@ -63,4 +63,18 @@ static inline int tl_locale_is_utf8(void) {
 }
 
 static inline int tl_set_locale(void) { return setlocale(LC_ALL, "") != NULL; }
+/// Reports left-button clicks (and presses) as KEY_MOUSE; returns 0 when the terminal has no mouse.
+static inline int tl_enable_mouse(void) {
+    mouseinterval(0);
+    return mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED, NULL) != 0;
+}
+
+/// After KEY_MOUSE: the cell of a left click or press (1), or 0 for any other mouse event.
+static inline int tl_read_click(int *x, int *y) {
+    MEVENT e;
+    if (getmouse(&e) != OK) return 0;
+    if (!(e.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED))) return 0;
+    *x = e.x; *y = e.y;
+    return 1;
+}
 #endif

@@ -107,6 +107,21 @@ import TokenloomSession
         #expect(app.handle(.ctrlC) == .quit)
     }
 
+    @Test func aClickOnATokenFocusesItsPaneAndMovesTheCursor() {
+        let app = App(session: session(panes: 2, ticks: 3), ui: UIState(), remake: nil)
+        let frame = Screen.render(app.session.snapshot(), app.ui, width: 120, height: 40)
+        app.lastFrame = frame
+        // The second pane's first committed token " The" (position 3) sits after the prompt "<s> The cat".
+        let row = (0..<frame.height).first { frame.row($0).contains("SJD · NFE 3") }! + 1
+        let x = Array(frame.row(row)).indices.filter { $0 >= 60 }.first { frame.target(atX: $0, y: row)?.position == 3 }
+        #expect(x != nil)
+        _ = app.handle(.click(x: x ?? 0, y: row))
+        #expect(app.ui.focus == 1 && app.ui.cursor == 3)
+        // A click on a border changes nothing.
+        _ = app.handle(.click(x: 0, y: 0))
+        #expect(app.ui.focus == 1 && app.ui.cursor == 3)
+    }
+
     @Test func promptEditingRebuildsTheSession() {
         let first = session(panes: 1, ticks: 0)
         var made: [Scenario] = []

@@ -7,6 +7,8 @@ import TokenloomSession
 public final class App {
     public private(set) var session: Session
     public var ui: UIState
+    /// The frame on screen, for mouse clicks.
+    public var lastFrame: Canvas?
     /// Makes a new session for a changed scenario (`/` prompt, `s` seed); nil for replays.
     private let remake: ((Scenario) -> Session)?
 
@@ -21,6 +23,11 @@ public final class App {
     public func handle(_ key: Key) -> Outcome {
         if ui.promptDraft != nil { return editPrompt(key) }
         if key == .resize { return .carryOn }
+        if case .click(let x, let y) = key {
+            // A click on a token: focus its pane and put the inspector's cursor on it.
+            if let hit = lastFrame?.target(atX: x, y: y) { ui.focus = hit.pane; ui.cursor = hit.position; ui.message = nil }
+            return .carryOn
+        }
         guard var action = KeyMap.action(for: key) else { return .carryOn }
         if ui.tour != nil, key == .char("n") { action = .nextStop }
         let snap = session.snapshot()
@@ -156,7 +163,9 @@ public final class App {
             let v = session.version
             if v != lastVersion || dirty {
                 lastVersion = v; dirty = false
-                term.draw(Screen.render(session.snapshot(), ui, width: term.width, height: term.height))
+                let frame = Screen.render(session.snapshot(), ui, width: term.width, height: term.height)
+                term.draw(frame)
+                lastFrame = frame
             }
             guard let key = term.readKey() else { continue }
             if key == .resize { term.refreshSize() }

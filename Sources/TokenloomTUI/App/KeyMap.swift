@@ -4,6 +4,8 @@
 public enum Key: Hashable, Sendable {
     case char(Character)
     case up, down, left, right, tab, backTab, enter, escape, backspace, f1, resize, ctrlC
+    /// A left click at a screen cell.
+    case click(x: Int, y: Int)
 }
 
 public enum Action: Sendable, Equatable {

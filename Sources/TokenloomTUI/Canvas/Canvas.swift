@@ -52,10 +52,27 @@ public struct Canvas: Equatable, Sendable {
     public let width: Int
     public let height: Int
     public private(set) var cells: [Cell] // [height, width], row-major
+    /// What a mouse click on each cell points at: pane << 24 | sequence position, -1 for nothing.
+    /// // [height, width]
+    public private(set) var targets: [Int32]
 
     public init(width: Int, height: Int, fill: Cell = Cell()) {
         self.width = max(0, width); self.height = max(0, height)
         cells = Array(repeating: fill, count: self.width * self.height)
+        targets = Array(repeating: -1, count: self.width * self.height)
+    }
+
+    /// Marks the cell (x, y) as showing sequence `position` of pane `pane`.
+    public mutating func target(x: Int, y: Int, pane: Int, position: Int) {
+        guard x >= 0, y >= 0, x < width, y < height, position >= 0, position < 1 << 24 else { return }
+        targets[y * width + x] = Int32(pane << 24 | position)
+    }
+
+    /// The pane and position a click at (x, y) points at.
+    public func target(atX x: Int, y: Int) -> (pane: Int, position: Int)? {
+        guard x >= 0, y >= 0, x < width, y < height else { return nil }
+        let t = targets[y * width + x]
+        return t < 0 ? nil : (Int(t >> 24), Int(t & 0xffffff))
     }
 
     public subscript(x: Int, y: Int) -> Cell {

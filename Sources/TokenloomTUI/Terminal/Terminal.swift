@@ -44,6 +44,7 @@ public final class Terminal {
         set_escdelay(25)
         curs_set(0)
         wtimeout(tl_stdscr(), 30)
+        _ = tl_enable_mouse()
         var colors = 0
         if has_colors() {
             start_color()
@@ -156,6 +157,9 @@ public final class Terminal {
             case KEY_BACKSPACE: return .backspace
             case KEY_F0 + 1: return .f1
             case tl_key_resize(): return .resize
+            case tl_key_mouse():
+                var x: Int32 = 0, y: Int32 = 0
+                return tl_read_click(&x, &y) != 0 ? .click(x: Int(x), y: Int(y)) : nil
             default: return nil
             }
         default:

@@ -17,6 +17,8 @@ public struct GridView {
     public let presenter: TokenPresenter
     public let ui: UIState
     public let focused: Bool
+    /// The pane's index, for click targets.
+    public var paneIndex = 0
 
     // Looked up once per frame, not once per cell.
     private let fresh: Set<Int>
@@ -116,6 +118,7 @@ public struct GridView {
                 let topY = token(cy * rowsPerCell)
                 guard topY < h, gx < w else { continue }
                 let top = first + topY * w + gx
+                canvas.target(x: x0 + cx, y: r.y + cy, pane: paneIndex, position: top)
                 if ui.glyphGrid {
                     var style = Style(fg: t.color(.foreground), bg: t.color(.background))
                     if top == cursor { style.attrs = [.reverse] }

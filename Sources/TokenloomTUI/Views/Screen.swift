@@ -41,7 +41,7 @@ public enum Screen {
         for (k, i) in shown.enumerated() {
             let w = k == shown.count - 1 ? panesRect.width - paneW * k : paneW
             drawPane(&c, s.panes[i], s.presenter, ui, Rect(x: k * paneW, y: panesRect.y, width: w, height: panesRect.height),
-                     focused: i == focus && s.panes.count > 1 || shown.count == 1)
+                     focused: i == focus && s.panes.count > 1 || shown.count == 1, index: i)
         }
         if infoH > 0 {
             let pane = s.panes[focus]
@@ -93,7 +93,8 @@ public enum Screen {
         return s
     }
 
-    static func drawPane(_ c: inout Canvas, _ p: DecoderSnapshot, _ presenter: TokenPresenter, _ ui: UIState, _ r: Rect, focused: Bool) {
+    static func drawPane(_ c: inout Canvas, _ p: DecoderSnapshot, _ presenter: TokenPresenter, _ ui: UIState, _ r: Rect, focused: Bool,
+                         index: Int = 0) {
         let t = ui.theme
         let base = Style(fg: t.color(.foreground), bg: t.color(.background))
         c.box(r, base.with(fg: t.color(focused ? .borderFocus : .border)), title: paneTitle(p),
@@ -112,7 +113,8 @@ public enum Screen {
         let body = Rect(x: inner.x, y: inner.y, width: inner.width, height: inner.height - (p.current.error == nil ? 2 : 3))
         switch presenter.layout {
         case .image:
-            let grid = GridView(pane: p, presenter: presenter, ui: ui, focused: focused)
+            var grid = GridView(pane: p, presenter: presenter, ui: ui, focused: focused)
+            grid.paneIndex = index
             let used = grid.draw(into: &c, Rect(x: body.x, y: body.y, width: body.width, height: body.height - 1))
             c.put(grid.legend(), x: body.x, y: body.y + used, base.with(fg: t.color(.muted)), maxX: body.maxX)
         case .text:
@@ -121,8 +123,9 @@ public enum Screen {
             if let b = p.current.branch { lower = min(body.height / 2, 2 + max(b.trialCount, b.trials.count)) }
             else if table.hasContent { lower = min(body.height / 2, 2 + p.recent.count) }
             else { lower = 0 }
-            TextView(pane: p, presenter: presenter, ui: ui, focused: focused)
-                .draw(into: &c, Rect(x: body.x, y: body.y, width: body.width, height: body.height - lower))
+            var text = TextView(pane: p, presenter: presenter, ui: ui, focused: focused)
+            text.paneIndex = index
+            text.draw(into: &c, Rect(x: body.x, y: body.y, width: body.width, height: body.height - lower))
             if lower > 0 {
                 let lr = Rect(x: body.x, y: body.maxY - lower + 1, width: body.width, height: lower - 1)
                 let sep: Character = ui.ascii ? "-" : "┄"

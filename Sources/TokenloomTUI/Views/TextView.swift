@@ -8,6 +8,8 @@ public struct TextView {
     public let presenter: TokenPresenter
     public let ui: UIState
     public let focused: Bool
+    /// The pane's index, for click targets.
+    public var paneIndex = 0
     /// Entropy (nats) that maps to the hot end of the scale, and above which a token is underlined.
     public static let entropyScale = 3.0
     public static let uncertainEntropy = 1.5
@@ -78,7 +80,10 @@ public struct TextView {
         if let cur = ui.cursor, focused, let i = lines.lastIndex(where: { $0.contains { $0.position == cur } }) { anchor = i }
         let start = max(0, min(lines.count - r.height, anchor - r.height + 1))
         for (row, line) in lines[start..<min(lines.count, start + r.height)].enumerated() {
-            for (col, g) in line.enumerated() { canvas[r.x + col, r.y + row] = Cell(g.char, g.style) }
+            for (col, g) in line.enumerated() {
+                canvas[r.x + col, r.y + row] = Cell(g.char, g.style)
+                if let p = g.position { canvas.target(x: r.x + col, y: r.y + row, pane: paneIndex, position: p) }
+            }
         }
         return min(r.height, lines.count - start)
     }
