@@ -131,10 +131,10 @@ void rows_group(const int type, const int J, const tl_matrix *w, const tl_acts *
     const int zsh = type == TL_Q4_0 ? 3 : 0;   // Q4_0's zero point 8: per activation lane
     const int bs = type == TL_Q4_1 ? 20 : type == TL_Q4_0 ? 18 : 34;
     const __m512i dsel = _mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0);
-    const int8_t *xq = a->q + j0 * cols;
-    const uint8_t *xu = a->qu + j0 * cols;
-    const int32_t *xn = a->nsum4 + j0 * (cols / 4);
-    const float *xd = a->dexp + j0 * nb * 8;
+    // This group's activations, interleaved by pair then position (tl_q8_lanes): constant offsets.
+    const uint8_t *gx = (type == TL_Q8_0 ? a->gu : a->gq) + (j0 / 8) * np * 512;
+    const float *gd = a->gd + (j0 / 8) * np * 128;
+    const int32_t *gn = a->gn + (j0 / 8) * np * 128;
     const float *xs = a->s + j0 * nb;
     float mrow[type == TL_Q4_1 ? 2 * np + 2 : 2];   // the row's m per block (Q4_1)
     for (int64_t r = r0; r < r1; r++) {
@@ -152,17 +152,10 @@ void rows_group(const int type, const int J, const tl_matrix *w, const tl_acts *
                 wcorr = _mm512_slli_epi32(_mm512_sub_epi32(wcorr, _mm512_dpbusd_epi32(wcorr, _mm512_set1_epi8(1), wv)), 7);
             if (type == TL_Q4_1) _mm_storel_pi((__m64 *)(void *)(mrow + 2 * bp), _mm_shuffle_ps(dm, dm, _MM_SHUFFLE(3, 1, 3, 1)));
             for (int jj = 0; jj < J; jj++) {
-                __m512i x, src = wcorr, p;
-                __m512 sx;
-                if (two) {
-                    x = _mm512_loadu_si512((const void *)((type == TL_Q8_0 ? xu : (const uint8_t *)xq) + jj * cols + 64 * bp));
-                    sx = _mm512_loadu_ps(xd + jj * nb * 8 + 16 * bp);
-                    if (zsh) src = _mm512_slli_epi32(_mm512_loadu_si512((const void *)(xn + jj * (cols / 4) + 16 * bp)), zsh);
-                } else {
-                    x = _mm512_maskz_loadu_epi8(0xFFFFFFFFull, (type == TL_Q8_0 ? xu : (const uint8_t *)xq) + jj * cols + 64 * bp);
-                    sx = _mm512_maskz_loadu_ps(0x00FF, xd + jj * nb * 8 + 16 * bp);
-                    if (zsh) src = _mm512_slli_epi32(_mm512_maskz_loadu_epi32(0x00FF, xn + jj * (cols / 4) + 16 * bp), zsh);
-                }
+                __m512i src = wcorr, p;
+                const __m512i x = _mm512_loadu_si512((const void *)(gx + bp * 512 + jj * 64));
+                const __m512 sx = _mm512_loadu_ps(gd + bp * 128 + jj * 16);
+                if (zsh) src = _mm512_slli_epi32(_mm512_loadu_si512((const void *)(gn + bp * 128 + jj * 16)), zsh);
                 if (type == TL_Q8_0) p = _mm512_dpbusd_epi32(src, x, wv);
                 else p = _mm512_dpbusd_epi32(src, wv, x);
                 acc[jj] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(dw, sx), acc[jj]);

@@ -14,8 +14,11 @@ public final class Activations: @unchecked Sendable {
     let s: UnsafeMutablePointer<Float>             // [k, cols/32]
     let dexp: UnsafeMutablePointer<Float>          // [k, cols/32 * 8]
     let dxs: UnsafeMutablePointer<Float>           // [k, cols/32]
-    let nsum4: UnsafeMutablePointer<Int32>         // [k, cols/4]  -(sum of 4 q), per SIMD lane
-    let qu: UnsafeMutablePointer<UInt8>            // [k, cols]  q + 128
+    // The kernel's interleaved copy (tl_q8_lanes): G = ceil(k/8) groups of 8 positions, P = ceil(cols/64)
+    let gq: UnsafeMutablePointer<UInt8>            // [G, P, 8, 64]  q
+    let gu: UnsafeMutablePointer<UInt8>            // [G, P, 8, 64]  q + 128
+    let gd: UnsafeMutablePointer<Float>            // [G, P, 8, 16]  d per lane
+    let gn: UnsafeMutablePointer<Int32>            // [G, P, 8, 16]  -(sum of 4 q) per lane
     private var quantized = false
 
     public init(k: Int, cols: Int) {
@@ -25,12 +28,14 @@ public final class Activations: @unchecked Sendable {
         q = .allocate(capacity: max(1, k * cols))
         d = .allocate(capacity: nb); isum = .allocate(capacity: nb); s = .allocate(capacity: nb)
         dexp = .allocate(capacity: 8 * nb); dxs = .allocate(capacity: nb)
-        nsum4 = .allocate(capacity: max(1, k * cols / 4)); qu = .allocate(capacity: max(1, k * cols))
+        let groups = (k + 7) / 8, pairs = (cols / 32 + 1) / 2
+        gq = .allocate(capacity: max(1, groups * pairs * 512)); gu = .allocate(capacity: max(1, groups * pairs * 512))
+        gd = .allocate(capacity: max(1, groups * pairs * 128)); gn = .allocate(capacity: max(1, groups * pairs * 128))
     }
 
     deinit {
         x.deallocate(); q.deallocate(); d.deallocate(); isum.deallocate(); s.deallocate()
-        dexp.deallocate(); dxs.deallocate(); nsum4.deallocate(); qu.deallocate()
+        dexp.deallocate(); dxs.deallocate(); gq.deallocate(); gu.deallocate(); gd.deallocate(); gn.deallocate()
     }
 
     /// Call after writing `x`: the quantised copy is recomputed lazily on next use.
@@ -40,13 +45,13 @@ public final class Activations: @unchecked Sendable {
         guard forQ8, !quantized else { return }
         precondition(cols % 32 == 0, "integer matmul needs a row length multiple of 32, got \(cols)")
         tl_quantize_q8(x, Int64(k * cols), q, d, isum, s, dexp, dxs)
-        tl_q8_lanes(q, Int64(k * cols), nsum4, qu)
+        tl_q8_lanes(q, dexp, Int64(k), Int64(cols), gq, gu, gd, gn)
         quantized = true
     }
 
     var cActs: tl_acts {
         tl_acts(k: Int64(k), cols: Int64(cols), x: x, q: q, d: d, isum: isum, s: s, dexp: dexp, dxs: dxs,
-                nsum4: nsum4, qu: qu)
+                gq: gq, gu: gu, gd: gd, gn: gn)
     }
 }
 

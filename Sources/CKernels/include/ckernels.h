@@ -35,10 +35,13 @@ void tl_quantize_q8(const float *x, int64_t n, int8_t *q, float *d, int32_t *isu
 void tl_quantize_q8_scalar(const float *x, int64_t n, int8_t *q, float *d, int32_t *isum, float *s,
                            float *dexp, float *dxs);
 
-/// The SIMD kernel's views of n quantised activations:
-///   nsum4 [n/4] = -(sum of each 4 consecutive q)   (Q4_0's zero-point correction, per dpbusd lane)
-///   qu [n] = q + 128 as unsigned bytes              (the unsigned operand against signed Q8_0 weights)
-void tl_q8_lanes(const int8_t *q, int64_t n, int32_t *nsum4, uint8_t *qu);
+/// The SIMD kernel's copy of k quantised rows [k, cols], interleaved so that the 8 positions of a
+/// group sit side by side for each pair of blocks (zero-padded past the last block); G = ceil(k/8),
+/// P = ceil(cols/64):
+///   gq [G, P, 8, 64] q as bytes            gu [G, P, 8, 64] q + 128 (unsigned, against Q8_0 weights)
+///   gd [G, P, 8, 16] d per SIMD lane        gn [G, P, 8, 16] -(sum of 4 q) per lane (Q4_0's zero point)
+void tl_q8_lanes(const int8_t *q, const float *dexp, int64_t k, int64_t cols,
+                 uint8_t *gq, uint8_t *gu, float *gd, int32_t *gn);
 
 /// A weight matrix W [rows, cols] in its stored type; row r starts at data + r * row_bytes.
 typedef struct {
@@ -57,8 +60,9 @@ typedef struct {
     const float *s;        // [k, cols/32]
     const float *dexp;     // [k, cols/32 * 8]
     const float *dxs;      // [k, cols/32]
-    const int32_t *nsum4;  // [k, cols/4]
-    const uint8_t *qu;     // [k, cols]
+    const uint8_t *gq, *gu;     // [ceil(k/8), ceil(cols/64), 8, 64]  (tl_q8_lanes)
+    const float *gd;            // [ceil(k/8), ceil(cols/64), 8, 16]
+    const int32_t *gn;          // [ceil(k/8), ceil(cols/64), 8, 16]
 } tl_acts;
 
 /// 1 when `type` uses the quantised-activation integer path (then `acts.q/d/isum/s` must be set).
