@@ -98,6 +98,7 @@ enum Chrome {
         for b in KeyMap.bindings where !b.label.isEmpty {
             lines.append((b.label.padding(toLength: 10, withPad: " ", startingAt: 0) + b.help, bg))
         }
+        lines.append(("click     inspect the token under the mouse", bg))
         lines.append(("", nil))
         lines.append(("Colour is never the only cue: underline = uncertain, bold = this pass.", bg.with(fg: t.color(.muted))))
         overlayFrame(&c, ui, title: "keys  (Esc closes)", lines: lines, width: width, height: height)
