@@ -148,6 +148,10 @@ struct TourCommand: ParsableCommand {
                 print("  pass \(t + 1): commit \(com) acc \(acc) rej \(rej) resample \(res) \((br + sc + ch + pq).joined(separator: " "))")
             }
         }
+        if run.generated.count >= 2 {
+            let a = run.generated[0], b = run.generated[1]
+            print("panes 1 and 2 differ at \(zip(a, b).filter { $0 != $1 }.count) of \(min(a.count, b.count)) tokens")
+        }
         if !ws.fuser.isEmpty { print("fuser gates: " + ws.fuser.map { "\($0.label)=\(String(format: "%.3f", $0.value))" }.joined(separator: " ")) }
     }
 }
