@@ -74,10 +74,8 @@ func shippedScenarios() -> [String] {
     @Test func syntaxErrorsGiveFileLineAndColumn() {
         // Line 2, the second '=' at column 9.
         let e = error("title = \"t\"\nmodel = = 3\n")
-        #expect(e.hasPrefix("x.toml:2:"), "\(e)")
-        #expect(e.contains("scenario syntax error"))
-        let col = Int(e.split(separator: ":")[2]) ?? 0
-        #expect(col >= 7 && col <= 9, "\(e)")
+        #expect(e.hasPrefix("x.toml:2:9: scenario syntax error"), "\(e)")
+        #expect(!e.contains("\n"))
     }
 
     @Test func unknownKeysAreNamedWithTheirTable() {

@@ -100,8 +100,8 @@ struct TourCommand: ParsableCommand {
             if files.isEmpty { throw CLIError.data("no shipped tours found (run from the package folder or set TOKENLOOM_EXAMPLES)") }
             for f in files {
                 let sf = try Examples.load(f)
-                print("\(sf.name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(sf.title)")
-                if !sf.summary.isEmpty { print(String(repeating: " ", count: 25) + sf.summary) }
+                print("\(sf.name.padding(toLength: 34, withPad: " ", startingAt: 0)) \(sf.title)")
+                if !sf.summary.isEmpty { print(String(repeating: " ", count: 35) + sf.summary) }
             }
             print("\nopen one with: tokenloom tour NAME   (in a tour: n next stop, → one pass, ? help)")
             return
