@@ -105,6 +105,7 @@ public enum ScenarioFactory {
         for (choice, kind) in zip(scenario.decoders, kinds) {
             var spec = DecoderSpec(kind: kind)
             spec.window = choice.window
+            if let scheme = choice.initScheme { spec.initRandom = scheme == "random" }
             let t = kind.greedyOnly ? 0 : choice.temperature
             let settings = DecodeSettings(maxNewTokens: scenario.maxNewTokens,
                                           sampler: SamplerSettings(temperature: t, topK: choice.topK, topP: choice.topP),
