@@ -155,8 +155,8 @@ import TokenloomModels
         let summary = try #require(obj["summary"] as? [[String: Any]])
         #expect(summary.map { $0["decoder"] as? String } == ["ar", "sjd-repeat", "sjd2"])
         for s in summary {
-            for key in ["forward_passes", "tokens_per_pass", "wall_ms", "speedup_passes", "speedup_wall",
-                        "projected_ms_per_image", "quality"] {
+            for key in ["forward_passes", "tokens_per_pass", "wall_ms", "cpu_ms_per_image", "speedup_passes", "speedup_wall",
+                        "speedup_cpu", "projected_ms_per_image", "quality"] {
                 #expect(s[key] != nil, "\(s["decoder"] ?? "?") misses \(key)")
             }
             let q = try #require(s["quality"] as? [String: Any])
@@ -172,6 +172,8 @@ import TokenloomModels
         #expect((projection["note"] as? String)?.contains("projection") == true)
         let costs = try #require(obj["pass_cost"] as? [[String: Any]])
         #expect(costs.compactMap { $0["k"] as? Int } == [1, 16, 80])
+        #expect(costs.allSatisfy { ($0["cpu_ms"] as? Double ?? 0) > 0 && ($0["wall_ms"] as? Double ?? 0) > 0 })
+        #expect(costs.first?["relative"] as? Double == 1)
 
         let text = try CLIRunner.run(["bench", "decoders", "--model", "builtin:emoji", "--prompts", file,
                                       "--decoders", "sjd"])

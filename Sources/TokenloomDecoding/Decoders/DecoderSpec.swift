@@ -17,6 +17,8 @@ public struct DecoderSpec: Sendable {
     public var window: Int?
     /// SJD2: K, the denoising steps spread over the model's noise levels (default 20).
     public var levels: Int?
+    /// SJD2: how noisy slots move toward clean (nil: the decoder's default).
+    public var sjd2Schedule: SJD2Decoder.Schedule?
     /// Draft initialisation for Jacobi / SJD: random or repeat (repeat-last on text,
     /// repeat-left on an image grid when gridWidth is set).
     public var initRandom: Bool?
@@ -62,6 +64,10 @@ public struct DecoderSpec: Sendable {
         case .sjd2:
             guard let image = model as? ImageARModel else {
                 throw DecodeError.badSettings("sjd2 runs on an image model (builtin:emoji) only")
+            }
+            if let schedule = sjd2Schedule {
+                return try SJD2Decoder(model: image, prompt: prompt, settings: settings, window: window ?? 80,
+                                       steps: levels ?? 20, schedule: schedule)
             }
             return try SJD2Decoder(model: image, prompt: prompt, settings: settings, window: window ?? 80,
                                    steps: levels ?? 20)

@@ -2,6 +2,8 @@
 // speed-up over AR in the same run (passes and wall), quality against the training references
 // (retrieval accuracy, mean pixel error), the measured cost of a k-position pass, and a projected
 // latency for a memory-bound setting computed from the pass counts (a projection, not a measurement).
+// The image model computes on the calling thread, so each run's thread CPU time is reported beside
+// its wall time: on a shared, loaded machine it is the steadier measure of compute.
 import ArgumentParser
 import Foundation
 import TokenloomModels
@@ -29,8 +31,11 @@ struct ImageBenchOptions: ParsableArguments {
 }
 
 extension BenchDecodersCommand {
-    /// A decoder column: its label, kind and (for sjd) the draft initialisation.
-    struct ImageEntry { let label: String; let kind: DecoderKind; let initRandom: Bool? }
+    /// A decoder column: its label, kind, (sjd) the draft initialisation and (sjd2) the noise schedule.
+    struct ImageEntry {
+        let label: String; let kind: DecoderKind; let initRandom: Bool?
+        var schedule: SJD2Decoder.Schedule? = nil
+    }
 
     static func imageEntries(_ list: String) throws -> [ImageEntry] {
         var out = [ImageEntry(label: "ar", kind: .ar, initRandom: nil)]
@@ -39,6 +44,8 @@ extension BenchDecodersCommand {
             switch name {
             case "sjd-random": entry = ImageEntry(label: name, kind: .sjd, initRandom: true)
             case "sjd-repeat": entry = ImageEntry(label: name, kind: .sjd, initRandom: false)
+            case "sjd2-pass": entry = ImageEntry(label: name, kind: .sjd2, initRandom: nil, schedule: .perPass)
+            case "sjd2-position": entry = ImageEntry(label: name, kind: .sjd2, initRandom: nil, schedule: .byPosition)
             default:
                 let k = try DecoderOptions.kind(name)
                 try ImageModelCLI.check(k)
@@ -51,7 +58,7 @@ extension BenchDecodersCommand {
 
     struct ImageRow: Encodable {
         let decoder: String, category: String, prompt: String, seed: UInt64
-        let forward_passes: Int, positions: Int, tokens: Int, wall_ms: Double
+        let forward_passes: Int, positions: Int, tokens: Int, wall_ms: Double, cpu_ms: Double
         let drafted: Int, accepted: Int
         let retrieved: Bool?, pixel_error: Double?
     }
@@ -65,13 +72,14 @@ extension BenchDecodersCommand {
     struct ImageSummary: Encodable {
         let decoder: String
         let forward_passes: Int, forward_passes_per_image: Double, positions_per_image: Double
-        let tokens: Int, tokens_per_pass: Double, wall_ms: Double, wall_ms_per_image: Double
-        let speedup_passes: Double, speedup_wall: Double, acceptance_rate: Double
+        let tokens: Int, tokens_per_pass: Double, wall_ms: Double, wall_ms_per_image: Double, cpu_ms_per_image: Double
+        let speedup_passes: Double, speedup_wall: Double, speedup_cpu: Double, acceptance_rate: Double
         let quality: Quality?
         let projected_ms_per_image: Double
     }
 
-    struct PassCost: Encodable { let k: Int; let ms: Double; let relative: Double }
+    /// A k-position forward pass: median thread CPU time and wall time, and CPU time relative to k = 1.
+    struct PassCost: Encodable { let k: Int; let cpu_ms: Double; let wall_ms: Double; let relative: Double }
 
     struct Projection: Encodable {
         let model_gb: Double, bandwidth_gbs: Double, ms_per_pass: Double
@@ -91,16 +99,19 @@ extension BenchDecodersCommand {
             for s in 0..<options.seeds {
                 let seed = decoding.seed &+ UInt64(s)
                 for e in entries {
-                    let d = try img.make(img.spec(e.kind, decoding, initRandom: e.initRandom), model: m,
-                                         settings: img.settings(e.kind, decoding, seed: seed))
+                    var spec = img.spec(e.kind, decoding, initRandom: e.initRandom)
+                    if let sc = e.schedule { spec.sjd2Schedule = sc }
+                    let d = try img.make(spec, model: m, settings: img.settings(e.kind, decoding, seed: seed))
                     var positions = 0
+                    let c0 = threadCpuMs()
                     let wall = try runDecoder(d) { events in
                         for ev in events { if case .forward(_, let c, _) = ev { positions += c } }
                     }
+                    let cpu = threadCpuMs() - c0
                     let score = img.score(d.generated, prompt: p.text)
                     rows.append(ImageRow(decoder: e.label, category: p.category, prompt: p.text, seed: seed,
                                          forward_passes: d.stats.forwardPasses, positions: positions,
-                                         tokens: d.generated.count, wall_ms: wall, drafted: d.stats.drafted,
+                                         tokens: d.generated.count, wall_ms: wall, cpu_ms: cpu, drafted: d.stats.drafted,
                                          accepted: d.stats.accepted, retrieved: score.retrieved, pixel_error: score.pixelError))
                     if !output.json {
                         fputs("'\(p.text)' seed \(seed) \(e.label): \(d.stats.forwardPasses) passes, "
@@ -113,11 +124,12 @@ extension BenchDecodersCommand {
         let images = Double(list.count * options.seeds)
         let ar = rows.filter { $0.decoder == "ar" }
         let arPasses = Double(ar.reduce(0) { $0 + $1.forward_passes }), arWall = ar.reduce(0) { $0 + $1.wall_ms }
+        let arCpu = ar.reduce(0) { $0 + $1.cpu_ms }
         var summaries: [ImageSummary] = []
         for e in entries {
             let r = rows.filter { $0.decoder == e.label }
             let passes = r.reduce(0) { $0 + $1.forward_passes }, toks = r.reduce(0) { $0 + $1.tokens }
-            let wall = r.reduce(0) { $0 + $1.wall_ms }, positions = r.reduce(0) { $0 + $1.positions }
+            let wall = r.reduce(0) { $0 + $1.wall_ms }, cpu = r.reduce(0) { $0 + $1.cpu_ms }, positions = r.reduce(0) { $0 + $1.positions }
             let drafted = r.reduce(0) { $0 + $1.drafted }, accepted = r.reduce(0) { $0 + $1.accepted }
             let scored = r.filter { $0.retrieved != nil }
             let quality = scored.isEmpty ? nil : Quality(
@@ -128,7 +140,8 @@ extension BenchDecodersCommand {
                 decoder: e.label, forward_passes: passes, forward_passes_per_image: Double(passes) / images,
                 positions_per_image: Double(positions) / images, tokens: toks,
                 tokens_per_pass: Double(toks) / Double(max(passes, 1)), wall_ms: wall, wall_ms_per_image: wall / images,
-                speedup_passes: arPasses / Double(max(passes, 1)), speedup_wall: arWall / max(wall, 1e-9),
+                cpu_ms_per_image: cpu / images, speedup_passes: arPasses / Double(max(passes, 1)),
+                speedup_wall: arWall / max(wall, 1e-9), speedup_cpu: arCpu / max(cpu, 1e-9),
                 acceptance_rate: drafted == 0 ? 0 : Double(accepted) / Double(drafted), quality: quality,
                 projected_ms_per_image: Double(passes) / images * msPerPass))
         }
@@ -148,17 +161,19 @@ extension BenchDecodersCommand {
             return
         }
         print("\(img.ref): \(list.count) prompts x \(options.seeds) seeds, "
-              + String(format: "temperature %.2f", img.settings(.ar, decoding, seed: 0).sampler.temperature))
-        print("decoder     passes/img  tok/pass  positions/img  wall ms/img  speed-up passes  speed-up wall  retrieval  pixel err  projected ms/img")
+              + String(format: "temperature %.2f", img.settings(.ar, decoding, seed: 0).sampler.temperature)
+              + "; sjd window \(decoding.window ?? 16), sjd2 window \(decoding.window ?? 80) levels \(decoding.levels ?? 20)")
+        print("decoder     passes/img  tok/pass  positions/img  wall ms/img  cpu ms/img  speed-up passes  wall    cpu  retrieval  pixel err  projected ms/img")
         for s in summaries {
             let q = s.quality.map { String(format: "%9.3f %10.2f", $0.retrieval_accuracy, $0.mean_pixel_error) }
                 ?? String(repeating: " ", count: 9) + "-" + String(repeating: " ", count: 10) + "-"
             print(s.decoder.padding(toLength: 11, withPad: " ", startingAt: 0)
-                  + String(format: "%10.1f %9.2f %14.1f %12.0f %15.2fx %13.2fx ", s.forward_passes_per_image, s.tokens_per_pass,
-                           s.positions_per_image, s.wall_ms_per_image, s.speedup_passes, s.speedup_wall)
+                  + String(format: "%10.1f %9.2f %14.1f %12.0f %11.0f %15.2fx %5.2fx %5.2fx ", s.forward_passes_per_image,
+                           s.tokens_per_pass, s.positions_per_image, s.wall_ms_per_image, s.cpu_ms_per_image,
+                           s.speedup_passes, s.speedup_wall, s.speedup_cpu)
                   + q + String(format: " %17.0f", s.projected_ms_per_image))
         }
-        print("pass cost on this machine: " + costs.map { String(format: "k=%d %.2f ms (%.1fx)", $0.k, $0.ms, $0.relative) }
+        print("pass cost on this machine (thread CPU time): " + costs.map { String(format: "k=%d %.2f ms (%.1fx)", $0.k, $0.cpu_ms, $0.relative) }
             .joined(separator: ", ") + " of a 1-position pass; this small model is compute-bound, so a k-position pass "
             + "costs about k times more and fewer passes need not mean less wall time")
         print(String(format: "projected: %.0f GB read per pass at %.0f GB/s = %.2f ms per pass; projected ms/img = passes x that. ",
@@ -166,22 +181,32 @@ extension BenchDecodersCommand {
               + "This is a projection for a memory-bound model, not a measurement.")
     }
 
-    /// Median wall time of a forward pass over k positions (the BOI token then k - 1 image tokens) on a
-    /// fresh cache, and its ratio to the 1-position pass.
+    /// Median thread CPU and wall time of a forward pass over k positions (the BOI token then k - 1 image
+    /// tokens) on a fresh cache, and its CPU time relative to the 1-position pass.
     static func passCosts(_ m: ImageARModel, ks: [Int], repeats: Int = 9) throws -> [PassCost] {
-        var ms: [Int: Double] = [:]
-        for k in ks where k <= m.contextLength {
+        var cpu: [Int: Double] = [:], wall: [Int: Double] = [:]
+        for k in ks where k >= 1 && k <= m.contextLength {
             let inputs: [ModelInput] = [.token(m.boiToken)] + (0..<(k - 1)).map { .token($0 % m.hp.colours) }
-            var times: [Double] = []
+            var c: [Double] = [], w: [Double] = []
             for _ in 0..<repeats {
                 let cache = m.makeCache()
-                let t0 = wallMs()
+                let c0 = threadCpuMs(), w0 = wallMs()
                 _ = try m.forward(inputs, cache: cache)
-                times.append(wallMs() - t0)
+                w.append(wallMs() - w0); c.append(threadCpuMs() - c0)
             }
-            ms[k] = times.sorted()[times.count / 2]
+            cpu[k] = c.sorted()[c.count / 2]; wall[k] = w.sorted()[w.count / 2]
         }
-        let one = ms[1] ?? 1
-        return ks.compactMap { k in ms[k].map { PassCost(k: k, ms: $0, relative: $0 / max(one, 1e-9)) } }
+        let one = cpu[1] ?? 1
+        return ks.compactMap { k in
+            guard let c = cpu[k], let w = wall[k] else { return nil }
+            return PassCost(k: k, cpu_ms: c, wall_ms: w, relative: c / max(one, 1e-9))
+        }
     }
+}
+
+/// CPU time of the calling thread in milliseconds.
+func threadCpuMs() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) * 1000 + Double(ts.tv_nsec) / 1e6
 }
