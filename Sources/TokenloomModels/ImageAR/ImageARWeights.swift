@@ -78,6 +78,11 @@ public struct ImageARWeights: Sendable {
         guard h.d > 0, h.heads > 0, h.d % h.heads == 0, h.grid > 0, h.colours > 0 else {
             throw ModelError.inconsistent(path: path, detail: "bad tokenloom-image hyperparameters \(h)")
         }
+        // Counts that size loops and arrays before any tensor is read: refuse absurd ones up front.
+        guard (1...1024).contains(h.decoderLayers), (0...1024).contains(h.encoderLayers), h.ffn > 0,
+              h.textLength >= 0, h.stabilisers >= 0, h.levels >= 0, h.grid <= 4096, !fused || h.llmDim > 0 else {
+            throw ModelError.inconsistent(path: path, detail: "absurd tokenloom-image hyperparameters \(h)")
+        }
         func t(_ name: String, _ dims: [Int]) throws -> [Float] { try ImageARWeights.read(file, name, dims) }
         func block(_ p: String) throws -> ImageBlock {
             ImageBlock(attnNorm: try t(p + "attn_norm", [h.d]),
