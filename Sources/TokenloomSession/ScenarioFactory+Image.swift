@@ -35,7 +35,8 @@ extension ScenarioFactory {
         let settings = { (choice: DecoderChoice) in
             DecodeSettings(maxNewTokens: weights.hp.imageTokens,
                            sampler: SamplerSettings(temperature: choice.temperature, topK: choice.topK, topP: choice.topP),
-                           seed: scenario.seed, draftTokens: Array(0..<weights.hp.colours))
+                           seed: scenario.seed, draftTokens: Array(0..<weights.hp.colours),
+                           topAlternatives: ScenarioFactory.inspectorAlternatives)
         }
         var decoders: [Decoder] = []
         for choice in scenario.decoders {

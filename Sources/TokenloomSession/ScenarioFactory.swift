@@ -18,6 +18,8 @@ public struct TokenizerPresenter: TokenPresenter {
 }
 
 public enum ScenarioFactory {
+    /// How many most probable tokens each position's `alternatives` event lists (the inspector's top 5).
+    public static let inspectorAlternatives = 5
     public static let defaultTextPrompt = "Explain in one paragraph why the sky is blue."
     /// The image prompt the default screen opens with (one the built-in model was trained on).
     public static let defaultImagePrompt = "sun behind cloud"
@@ -109,7 +111,8 @@ public enum ScenarioFactory {
             let t = kind.greedyOnly ? 0 : choice.temperature
             let settings = DecodeSettings(maxNewTokens: scenario.maxNewTokens,
                                           sampler: SamplerSettings(temperature: t, topK: choice.topK, topP: choice.topP),
-                                          seed: scenario.seed, isEnd: { tokenizer.isEndOfGeneration($0) })
+                                          seed: scenario.seed, isEnd: { tokenizer.isEndOfGeneration($0) },
+                                          topAlternatives: ScenarioFactory.inspectorAlternatives)
             decoders.append(try spec.make(model: model, prompt: prompt, settings: settings, punctuation: punctuation))
         }
         return Workspace(decoders: decoders, presenter: TokenizerPresenter(tokenizer),

@@ -12,6 +12,13 @@ public enum Verdict: String, Sendable {
     case resampled
 }
 
+/// One of the most probable tokens of the sampling distribution at a position, with its probability.
+public struct Alternative: Sendable, Equatable {
+    public var token: Int
+    public var p: Double
+    public init(token: Int, p: Double) { self.token = token; self.p = p }
+}
+
 /// One committed token and the numbers it was decided with (nil where the decoder gave none).
 public struct CommittedToken: Sendable, Equatable {
     public var position: Int
@@ -26,6 +33,9 @@ public struct CommittedToken: Sendable, Equatable {
     public var entropy: Double?
     /// Draft tokens rejected at this position before this one was committed.
     public var rejected: [Int]
+    /// The most probable tokens of the distribution that decided it, most probable first (empty
+    /// unless the decoder was asked for `alternatives` events).
+    public var alternatives: [Alternative] = []
 }
 
 /// One slot of a decoder's window after a pass: a draft token still waiting for its test, or
@@ -39,6 +49,8 @@ public struct DraftSlot: Sendable, Equatable {
     public var level: Int
     /// Entropy of this pass's sampling distribution at the slot, in nats, if reported.
     public var entropy: Double?
+    /// The most probable tokens of that distribution, if reported.
+    public var alternatives: [Alternative] = []
 }
 
 /// A CNTP branch point: the stem position, the entropy, the trials and their perplexities.

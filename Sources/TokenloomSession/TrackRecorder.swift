@@ -12,6 +12,7 @@ struct TrackRecorder {
     private var finished: String?
     // Numbers seen for positions not yet committed.
     private var entropyAt: [Int: Double] = [:]
+    private var alternativesAt: [Int: [Alternative]] = [:]
     private var verdictAt: [Int: (verdict: Verdict, p: Double, q: Double, u: Double)] = [:]
     private var rejectedAt: [Int: [Int]] = [:]
     private var resampledAt: Set<Int> = []
@@ -39,12 +40,15 @@ struct TrackRecorder {
                     let verdict: Verdict = resampledAt.contains(pos) ? .resampled : (v?.verdict ?? .sampled)
                     committed.append(CommittedToken(
                         position: pos, token: tok, tick: tick, verdict: verdict,
-                        p: v?.p, q: v?.q, u: v?.u, entropy: entropyAt[pos], rejected: rejectedAt[pos] ?? []))
-                    window[pos] = nil; entropyAt[pos] = nil; verdictAt[pos] = nil
+                        p: v?.p, q: v?.q, u: v?.u, entropy: entropyAt[pos], rejected: rejectedAt[pos] ?? [],
+                        alternatives: alternativesAt[pos] ?? []))
+                    window[pos] = nil; entropyAt[pos] = nil; alternativesAt[pos] = nil; verdictAt[pos] = nil
                     rejectedAt[pos] = nil; resampledAt.remove(pos)
                 }
             case .entropy(let pos, let nats):
                 entropyAt[pos] = nats
+            case .alternatives(let pos, let tokens, let probs):
+                alternativesAt[pos] = zip(tokens, probs).map { Alternative(token: $0, p: $1) }
             case .branchOpened(let pos, let h, let n):
                 branch = BranchState(position: pos, entropy: h, trialCount: n, trials: [], chosen: nil)
             case .trialToken(let trial, let tok, let p):
@@ -76,6 +80,7 @@ struct TrackRecorder {
             window = window.filter { $0.key >= frontier }
         }
         for (pos, h) in entropyAt where window[pos] != nil { window[pos]?.entropy = h }
+        for (pos, a) in alternativesAt where window[pos] != nil { window[pos]?.alternatives = a }
         return StepRecord(tick: tick, events: events, stats: stats, committedCount: committed.count,
                           window: window.values.sorted { $0.position < $1.position },
                           branch: branch, finished: finished, error: error)

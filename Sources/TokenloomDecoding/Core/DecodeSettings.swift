@@ -16,17 +16,22 @@ public struct DecodeSettings: Sendable {
     public var logitProcessor: LogitProcessor?
     /// Tokens a random draft may be (an image model's image tokens); nil: the whole vocabulary.
     public var draftTokens: [Int]?
+    /// After each `entropy` event, an `alternatives` event with this many most probable tokens of the
+    /// same distribution (the explorer's inspector asks for 5); 0: none, so traces stay as they were.
+    public var topAlternatives: Int
 
     public init(maxNewTokens: Int = 64, sampler: SamplerSettings = .greedy, seed: UInt64 = 0,
                 isEnd: (@Sendable (Int) -> Bool)? = nil, logitProcessor: LogitProcessor? = nil,
-                draftTokens: [Int]? = nil) {
+                draftTokens: [Int]? = nil, topAlternatives: Int = 0) {
         self.maxNewTokens = maxNewTokens; self.sampler = sampler; self.seed = seed
         self.isEnd = isEnd; self.logitProcessor = logitProcessor; self.draftTokens = draftTokens
+        self.topAlternatives = topAlternatives
     }
 
     public func validate() throws {
         guard maxNewTokens >= 1 else { throw DecodeError.badSettings("max new tokens must be >= 1, got \(maxNewTokens)") }
         try sampler.validate()
+        guard topAlternatives >= 0 else { throw DecodeError.badSettings("top alternatives must be >= 0, got \(topAlternatives)") }
         if let d = draftTokens, d.isEmpty { throw DecodeError.badSettings("the draft token set is empty") }
     }
 }

@@ -66,11 +66,23 @@ final class DecodeState {
         Sampler.distribution(logits: processedRow(logits, row, predicting: position), settings: settings.sampler)
     }
 
-    /// The entropy an `entropy` event reports for a row: of the warped distribution `p`, or, when
-    /// decoding is greedy (p is one-hot), of the model's own temperature-1 distribution.
-    func displayEntropy(_ logits: Logits, _ row: Int, predicting position: Int, warped p: Distribution? = nil) -> Double {
-        if !settings.sampler.isGreedy, let p { return p.entropy }
-        return Sampler.entropy(logits: processedRow(logits, row, predicting: position))
+    /// The events that describe a row's distribution: its `entropy` and, when the settings ask for them,
+    /// its `alternatives` right after. The distribution is the warped one `p`, or, when decoding is
+    /// greedy (p is one-hot), the model's own temperature-1 distribution.
+    func entropyEvents(_ logits: Logits, _ row: Int, predicting position: Int, warped p: Distribution? = nil) -> [TraceEvent] {
+        let k = settings.topAlternatives
+        if !settings.sampler.isGreedy, let p {
+            var out: [TraceEvent] = [.entropy(position: position, nats: p.entropy)]
+            if k > 0 { let top = p.top(k); out.append(.alternatives(position: position, tokens: top.tokens, probs: top.probs)) }
+            return out
+        }
+        let z = processedRow(logits, row, predicting: position)
+        var out: [TraceEvent] = [.entropy(position: position, nats: Sampler.entropy(logits: z))]
+        if k > 0 {
+            let top = Sampler.topAlternatives(logits: z, k: k)
+            out.append(.alternatives(position: position, tokens: top.tokens, probs: top.probs))
+        }
+        return out
     }
 
     /// Greedy choice of `row` (after the logit processor).

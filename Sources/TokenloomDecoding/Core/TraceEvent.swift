@@ -17,6 +17,10 @@ public enum TraceEvent: Sendable, Equatable {
     /// Entropy in nats of the sampling distribution at `position` (for greedy decoding, whose
     /// sampling distribution is one-hot, of the model's temperature-1 distribution).
     case entropy(position: Int, nats: Double)
+    /// The most probable tokens of that same distribution at `position`, most probable first (lowest
+    /// id on ties), with their probabilities; emitted right after `entropy` when
+    /// `DecodeSettings.topAlternatives` asks for it.
+    case alternatives(position: Int, tokens: [Int], probs: [Double])
     /// CNTP: at `position` the entropy gave `trials` trials.
     case branchOpened(position: Int, entropy: Double, trials: Int)
     case trialToken(trial: Int, token: Int, p: Double)
@@ -40,6 +44,7 @@ public enum TraceEvent: Sendable, Equatable {
         case .resample: return "resample"
         case .commit: return "commit"
         case .entropy: return "entropy"
+        case .alternatives: return "alternatives"
         case .branchOpened: return "branchOpened"
         case .trialToken: return "trialToken"
         case .trialScored: return "trialScored"

@@ -8,7 +8,7 @@ import Foundation
 extension TraceEvent: Codable {
     enum Key: String, CodingKey {
         case event, start, count, wall_ms, position, token, q, p, u, tokens, nats, entropy, trials, trial
-        case perplexity, level, index, value, matched, reason
+        case perplexity, level, index, value, matched, reason, probs
     }
 
     public func encode(to encoder: Swift.Encoder) throws {
@@ -28,6 +28,8 @@ extension TraceEvent: Codable {
             try c.encode(start, forKey: .start); try c.encode(tokens, forKey: .tokens)
         case .entropy(let position, let nats):
             try c.encode(position, forKey: .position); try c.encode(nats, forKey: .nats)
+        case .alternatives(let position, let tokens, let probs):
+            try c.encode(position, forKey: .position); try c.encode(tokens, forKey: .tokens); try c.encode(probs, forKey: .probs)
         case .branchOpened(let position, let entropy, let trials):
             try c.encode(position, forKey: .position); try c.encode(entropy, forKey: .entropy); try c.encode(trials, forKey: .trials)
         case .trialToken(let trial, let token, let p):
@@ -60,6 +62,12 @@ extension TraceEvent: Codable {
         case "resample": self = .resample(position: try i(.position), token: try i(.token))
         case "commit": self = .commit(start: try i(.start), tokens: try c.decode([Int].self, forKey: .tokens))
         case "entropy": self = .entropy(position: try i(.position), nats: try d(.nats))
+        case "alternatives":
+            let tokens = try c.decode([Int].self, forKey: .tokens), probs = try c.decode([Double].self, forKey: .probs)
+            guard tokens.count == probs.count else {
+                throw DecodingError.dataCorruptedError(forKey: .probs, in: c, debugDescription: "alternatives: \(tokens.count) tokens but \(probs.count) probabilities")
+            }
+            self = .alternatives(position: try i(.position), tokens: tokens, probs: probs)
         case "branchOpened": self = .branchOpened(position: try i(.position), entropy: try d(.entropy), trials: try i(.trials))
         case "trialToken": self = .trialToken(trial: try i(.trial), token: try i(.token), p: try d(.p))
         case "trialScored": self = .trialScored(trial: try i(.trial), perplexity: try d(.perplexity))

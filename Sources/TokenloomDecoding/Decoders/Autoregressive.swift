@@ -24,7 +24,7 @@ public final class AutoregressiveDecoder: Decoder {
         var events = [fwd]
         let position = state.length
         let p = state.distribution(logits, logits.rows - 1, predicting: position)
-        events.append(.entropy(position: position, nats: state.displayEntropy(logits, logits.rows - 1, predicting: position, warped: p)))
+        events += state.entropyEvents(logits, logits.rows - 1, predicting: position, warped: p)
         let token = state.settings.sampler.isGreedy ? p.argmax : p.sample(&state.rng)
         state.commit([token], events: &events)
         return events

@@ -109,7 +109,7 @@ public final class CNTPDecoder: Decoder {
         let position = state.length
         let q = state.distribution(logits, logits.rows - 1, predicting: position)
         let H = q.entropy
-        events.append(.entropy(position: position, nats: state.displayEntropy(logits, logits.rows - 1, predicting: position, warped: q)))
+        events += state.entropyEvents(logits, logits.rows - 1, predicting: position, warped: q)
         let N = CNTPDecoder.trialCount(entropy: H, parameters)
         if N <= 1 {
             let token = state.settings.sampler.isGreedy ? q.argmax : q.sample(&state.rng)

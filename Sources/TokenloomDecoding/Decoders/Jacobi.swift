@@ -42,7 +42,7 @@ public final class JacobiDecoder: Decoder {
         let (logits, fwd) = try state.forward([state.lastToken] + drafts)
         events.insert(fwd, at: 0)
         let y = (0..<Leff).map { state.greedy(logits, $0, predicting: n + 1 + $0) }   // [Leff]
-        for j in 0..<Leff { events.append(.entropy(position: n + 1 + j, nats: state.displayEntropy(logits, j, predicting: n + 1 + j))) }
+        for j in 0..<Leff { events += state.entropyEvents(logits, j, predicting: n + 1 + j) }
         let m = verifyGreedy(drafts: drafts, y: y, firstPosition: n + 1, state: state, events: &events)
         let kept = state.commit(Array(y[0..<m]), events: &events)
         state.cache.truncate(to: n + kept)
@@ -56,7 +56,7 @@ func greedyPrefill(_ state: DecodeState) throws -> [TraceEvent] {
     let (logits, fwd) = try state.forward(state.prompt)
     var events = [fwd]
     let position = state.length
-    events.append(.entropy(position: position, nats: state.displayEntropy(logits, logits.rows - 1, predicting: position)))
+    events += state.entropyEvents(logits, logits.rows - 1, predicting: position)
     state.commit([state.greedy(logits, logits.rows - 1, predicting: position)], events: &events)
     return events
 }

@@ -74,7 +74,7 @@ public final class LookaheadDecoder: Decoder {
         events.append(fwd)
         for (j, d) in drafts.enumerated() { events.append(.draft(position: n + 1 + j, token: d, q: 1)) }
         let y = (0..<(1 + drafts.count)).map { state.greedy(logits, $0, predicting: n + 1 + $0) }  // [1+k+Wn]
-        for j in 0..<y.count { events.append(.entropy(position: n + 1 + j, nats: state.displayEntropy(logits, j, predicting: n + 1 + j))) }
+        for j in 0..<y.count { events += state.entropyEvents(logits, j, predicting: n + 1 + j) }
         let m = verifyGreedy(drafts: drafts, y: y, firstPosition: n + 1, state: state, events: &events)
         if k > 0 { events.append(.ngram(position: n + 1, tokens: candidate, matched: min(m - 1, k))) }
         // Lookahead branch: collect the diagonals ending in this pass's window predictions.

@@ -60,7 +60,7 @@ public final class SJDDecoder: Decoder {
             let (logits, fwd) = try state.forward(state.prompt)
             var events = [fwd]
             let p = state.distribution(logits, logits.rows - 1, predicting: state.length)
-            events.append(.entropy(position: state.length, nats: state.displayEntropy(logits, logits.rows - 1, predicting: state.length, warped: p)))
+            events += state.entropyEvents(logits, logits.rows - 1, predicting: state.length, warped: p)
             state.commit([p.sample(&state.rng)], events: &events)
             return events
         }
@@ -83,7 +83,7 @@ public final class SJDDecoder: Decoder {
         // p[j]: warped distribution of row j, predicting position n+1+j; y[j] ~ p[j].
         let p = (0..<Leff).map { state.distribution(logits, $0, predicting: n + 1 + $0) }   // [Leff][vocab]
         let y = p.map { $0.sample(&state.rng) }                                            // [Leff]
-        for j in 0..<Leff { events.append(.entropy(position: n + 1 + j, nats: state.displayEntropy(logits, j, predicting: n + 1 + j, warped: p[j]))) }
+        for j in 0..<Leff { events += state.entropyEvents(logits, j, predicting: n + 1 + j, warped: p[j]) }
         var out: [Int] = []
         var allAccepted = true
         for i in 1..<Leff {

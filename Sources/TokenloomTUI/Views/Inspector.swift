@@ -1,5 +1,6 @@
 // Inspector: the numbers behind the token under the cursor — p(x), q(x), u, min(1, p/q), the
-// verdict, the entropy, the drafts rejected there — read from the events that decided it.
+// verdict, the entropy, the top alternatives (the chosen one marked), the drafts rejected there —
+// read from the events that decided it.
 import TokenloomDecoding
 import TokenloomSession
 
@@ -47,11 +48,13 @@ public struct Inspector {
             out.append("@\(position) \(quoted(c.token))  \(c.verdict.rawValue) at pass \(c.tick)")
             out.append("p \(fmt(c.p, 3))  q \(fmt(c.q, 3))  u \(fmt(c.u, 3))  min(1,p/q) \(Inspector.ratio(c.p, c.q))")
             out.append("entropy \(fmt(c.entropy, 3)) nats")
+            if let top = alternativesLine(c.alternatives, chosen: c.token) { out.append(top) }
             if !c.rejected.isEmpty { out.append("rejected here before: " + c.rejected.map(quoted).joined(separator: ", ")) }
         } else if let d = pane.draft(at: position) {
             let what = d.token.map(quoted) ?? "no token yet"
             out.append("@\(position) \(what)  " + (d.level > 0 ? "noisy, level \(d.level)" : "draft, waiting for its test"))
             out.append("q \(fmt(d.q, 3))  entropy \(fmt(d.entropy, 3)) nats")
+            if let top = alternativesLine(d.alternatives, chosen: d.token) { out.append(top) }
         } else if position < pane.promptCount, position >= 0 {
             out.append("@\(position) \(quoted(pane.prompt[position]))  prompt")
         } else {
@@ -62,7 +65,19 @@ public struct Inspector {
         return out
     }
 
-    /// Top alternatives, when the decoder recorded them (trial tokens of a CNTP branch at the stem).
+    /// The most probable tokens of the distribution at the position with their probabilities, the one
+    /// that stands there marked (▸, or > in ASCII mode); pieces without ids, to fit one line; nil when
+    /// the decoder recorded none.
+    func alternativesLine(_ alternatives: [Alternative], chosen: Int?) -> String? {
+        guard !alternatives.isEmpty else { return nil }
+        let mark = ui.ascii ? ">" : "▸"
+        return "top \(alternatives.count): " + alternatives.map { a in
+            let piece = presenter.piece(a.token).replacingOccurrences(of: "\n", with: "\\n")
+            return (a.token == chosen ? mark : "") + "\"\(piece)\" \(fmt(a.p, 3))"
+        }.joined(separator: "  ")
+    }
+
+    /// CNTP's alternatives, when the decoder recorded them (trial tokens of a CNTP branch at the stem).
     func topLine(at position: Int) -> String? {
         guard let b = pane.current.branch, b.position == position else { return nil }
         let firsts = b.trials.compactMap { t -> (Int, Double)? in
