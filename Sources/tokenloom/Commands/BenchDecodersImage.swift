@@ -10,7 +10,7 @@ import TokenloomModels
 import TokenloomDecoding
 
 struct ImageBenchOptions: ParsableArguments {
-    @Option(help: "Image models: seeds per prompt (s .. s+N-1).")
+    @Option(help: "Image models: runs per prompt; run s of prompt i uses seed base + i*N + s.")
     var seeds: Int = 1
 
     @Option(help: "Projection: bytes of weights read per forward pass, in GB (default: a 7B fp16 model).")
@@ -94,10 +94,12 @@ extension BenchDecodersCommand {
             fputs("note: not in training, so not scored: \(untrained.joined(separator: ", "))\n", stderr)
         }
         var rows: [ImageRow] = []
-        for p in list {
+        // Every (prompt, seed) run gets its own seed, base + prompt index x seeds + s, so the runs'
+        // random streams are independent; every decoder of a run shares it.
+        for (pi, p) in list.enumerated() {
             let m = try img.conditioned(on: p.text)
             for s in 0..<options.seeds {
-                let seed = decoding.seed &+ UInt64(s)
+                let seed = decoding.seed &+ UInt64(pi * options.seeds + s)
                 for e in entries {
                     var spec = img.spec(e.kind, decoding, initRandom: e.initRandom)
                     if let sc = e.schedule { spec.sjd2Schedule = sc }
