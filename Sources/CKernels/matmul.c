@@ -31,23 +31,26 @@ void tl_quantize_q8(const float *x, int64_t n, int8_t *q, float *d, int32_t *isu
 
 void tl_q8_lanes(const int8_t *q, const float *dexp, int64_t k, int64_t cols,
                  uint8_t *gq, uint8_t *gu, float *gd, int32_t *gn) {
-    const int64_t nb = cols / 32, np = (nb + 1) / 2, groups = (k + 7) / 8;
-    memset(gq, 0, (size_t)(groups * np * 512)); memset(gu, 0, (size_t)(groups * np * 512));
-    memset(gd, 0, (size_t)(groups * np * 128) * sizeof(float)); memset(gn, 0, (size_t)(groups * np * 128) * sizeof(int32_t));
+    const int64_t nb = cols / 32, np = (nb + 1) / 2;
     for (int64_t j = 0; j < k; j++) {
         const int64_t g = j / 8, jj = j % 8;
-        for (int64_t c = 0; c < cols; c++) {
-            const int64_t at = ((g * np + c / 64) * 8 + jj) * 64 + c % 64;
-            gq[at] = (uint8_t)q[j * cols + c];
-            gu[at] = (uint8_t)((int)q[j * cols + c] + 128);
-        }
-        for (int64_t b = 0; b < nb; b++)
-            for (int l = 0; l < 8; l++) {
-                const int64_t lane = (b % 2) * 8 + l, at = ((g * np + b / 2) * 8 + jj) * 16 + lane;
-                const int8_t *q4 = q + j * cols + 32 * b + 4 * l;
-                gd[at] = dexp[(j * nb + b) * 8 + l];
-                gn[at] = -((int32_t)q4[0] + q4[1] + q4[2] + q4[3]);
+        for (int64_t p = 0; p < np; p++) {
+            const int64_t at = (g * np + p) * 8 + jj;            // slot of (group, pair, position)
+            const int64_t n = 2 * p + 1 < nb ? 64 : 32;           // bytes of real data in this pair
+            const int8_t *src = q + j * cols + 64 * p;
+            uint8_t *dq = gq + at * 64, *du = gu + at * 64;
+            float *dd = gd + at * 16;
+            int32_t *dn = gn + at * 16;
+            memcpy(dq, src, (size_t)n);
+            for (int64_t i = 0; i < n; i++) du[i] = (uint8_t)src[i] ^ 0x80;   // q + 128
+            memcpy(dd, dexp + (j * nb + 2 * p) * 8, (size_t)(n / 4) * sizeof(float));
+            for (int64_t l = 0; l < n / 4; l++)
+                dn[l] = -((int32_t)src[4 * l] + src[4 * l + 1] + src[4 * l + 2] + src[4 * l + 3]);
+            if (n < 64) {                                         // zero the missing block
+                memset(dq + 32, 0, 32); memset(du + 32, 0, 32);
+                memset(dd + 8, 0, 8 * sizeof(float)); memset(dn + 8, 0, 8 * sizeof(int32_t));
             }
+        }
     }
 }
 
