@@ -99,6 +99,12 @@ struct AlternativesTests {
         #expect(Sampler.topIndices(x, k: 0, above: -.infinity).isEmpty)
         let top = Sampler.topAlternatives(logits: [0, .infinity * -1, 0, 0], k: 2)
         #expect(top.tokens == [0, 2] && top.probs.allSatisfy { abs($0 - 1.0 / 3) < 1e-12 })
+        // The fused pass reports the very entropy `entropy(logits:)` does, and the same top tokens.
+        var rng = SeededRNG(seed: 4)
+        let z = (0..<500).map { i in i % 7 == 0 ? -Float.infinity : Float(rng.uniform() * 12 - 6) }
+        let fused = Sampler.entropyAndTop(logits: z, k: 5), alone = Sampler.topAlternatives(logits: z, k: 5)
+        #expect(fused.nats == Sampler.entropy(logits: z))
+        #expect(fused.tokens == alone.tokens && zip(fused.probs, alone.probs).allSatisfy { abs($0 - $1) < 1e-15 })
     }
 
     @Test func jsonLinesRoundTripAndBadInput() throws {

@@ -77,12 +77,9 @@ final class DecodeState {
             return out
         }
         let z = processedRow(logits, row, predicting: position)
-        var out: [TraceEvent] = [.entropy(position: position, nats: Sampler.entropy(logits: z))]
-        if k > 0 {
-            let top = Sampler.topAlternatives(logits: z, k: k)
-            out.append(.alternatives(position: position, tokens: top.tokens, probs: top.probs))
-        }
-        return out
+        guard k > 0 else { return [.entropy(position: position, nats: Sampler.entropy(logits: z))] }
+        let r = Sampler.entropyAndTop(logits: z, k: k)
+        return [.entropy(position: position, nats: r.nats), .alternatives(position: position, tokens: r.tokens, probs: r.probs)]
     }
 
     /// Greedy choice of `row` (after the logit processor).

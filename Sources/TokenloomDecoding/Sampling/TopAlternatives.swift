@@ -30,6 +30,22 @@ extension Sampler {
         z.withUnsafeBufferPointer { b in for v in b where v > -.infinity { Z += _exp(Double(v - m)) } }
         return (tokens, tokens.map { _exp(Double(z[$0] - m)) / Z })
     }
+
+    /// The entropy of softmax(z) in nats, computed exactly as `entropy(logits:)` does, together with
+    /// its `k` most probable tokens: the probabilities reuse that pass's max and normaliser.
+    public static func entropyAndTop(logits z: [Float], k: Int) -> (nats: Double, tokens: [Int], probs: [Double]) {
+        let tokens = topIndices(z, k: k, above: -.infinity)
+        guard let first = tokens.first else { return (entropy(logits: z), [], []) }
+        let m = z[first]                                   // the max (topIndices skips NaN and -inf)
+        var Z = 0.0, S = 0.0
+        z.withUnsafeBufferPointer { b in
+            for v in b where v > -.infinity {
+                let d = Double(v - m), e = _exp(d)
+                Z += e; S += e * d
+            }
+        }
+        return (_log(Z) - S / Z, tokens, tokens.map { _exp(Double(z[$0] - m)) / Z })
+    }
 }
 
 extension Distribution {
