@@ -46,6 +46,25 @@ import Testing
         try expectError(["tui", "--theme", "/nonexistent/theme.toml"], exit: 1, mentions: ["/nonexistent/theme.toml"])
     }
 
+    // MARK: scenario files (`tokenloom tui --scenario FILE`)
+
+    @Test func scenarioSyntaxErrorNamesFileLineAndColumn() throws {
+        let path = BadModelFiles.folder("scen-syntax") + "/broken.toml"
+        try "title = \"x\"\nmodel = \"smollm2\"\nseed = = 4\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try expectError(["tui", "--scenario", path], exit: 1, mentions: [path + ":3:", "syntax"])
+    }
+
+    @Test func scenarioUnknownKeyIsNamed() throws {
+        let path = BadModelFiles.folder("scen-key") + "/unknown.toml"
+        try "title = \"x\"\nmodel = \"smollm2\"\nprompt = \"hi\"\nwarp_speed = 9\n[[decoders]]\nname = \"AR\"\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        try expectError(["tui", "--scenario", path], exit: 1, mentions: [path, "warp_speed"])
+    }
+
+    @Test func scenarioMissingFile() throws {
+        try expectError(["tui", "--scenario", "/nonexistent/s.toml"], exit: 1, mentions: ["/nonexistent/s.toml"])
+    }
+
     // MARK: trace files (`tokenloom replay FILE`)
 
     /// A real trace, written by `generate --trace` on the tiny model.
