@@ -1,7 +1,8 @@
 // A small persistent thread pool for the kernels: (threads - 1) workers that spin briefly, then sleep
 // on a futex, and a caller that takes chunks too. Chunks are claimed dynamically, so a worker that
 // wakes late (a busy machine) simply finds less left to do, and the caller never waits for work that
-// nobody has started.
+// nobody has started. A worker descheduled while holding a chunk makes the caller wait; after such a
+// stall the pool runs the next calls on the caller alone for a while (see tl_parallel_run).
 //
 //   claim word = generation (24 bits) | chunk count (20) | next chunk (20): one CAS both checks that
 //                the run is still the one the worker saw and claims a chunk of it
@@ -36,6 +37,8 @@ typedef struct {
     _Atomic(tl_task_fn) fn;
     _Atomic(void *) ctx;
     int threads;
+    int serial_left;               // runs left to do on the caller alone (after a stalled worker)
+    int backoff;                   // how many serial runs the next stall costs
     pthread_mutex_t busy;          // one run at a time; a second caller runs its chunks alone
     pthread_t tids[TL_POOL_MAX];
 } tl_pool;
@@ -128,6 +131,7 @@ static tl_pool *pool_create(int threads) {
     tl_pool *p = (tl_pool *)calloc(1, sizeof(tl_pool));
     if (!p) return NULL;
     p->threads = threads;
+    p->backoff = 16;
     pthread_mutex_init(&p->busy, NULL);
     for (int i = 1; i < threads; i++) {
         if (pthread_create(&p->tids[i], NULL, worker_main, p) != 0) { p->threads = i; break; }
@@ -156,6 +160,12 @@ void tl_parallel_run(int threads, tl_task_fn fn, void *ctx, int64_t nchunks) {
         for (int64_t c = 0; c < nchunks; c++) fn(ctx, c);
         return;
     }
+    if (p->serial_left > 0) {      // a worker stalled recently: the machine is oversubscribed
+        p->serial_left--;
+        pthread_mutex_unlock(&p->busy);
+        for (int64_t c = 0; c < nchunks; c++) fn(ctx, c);
+        return;
+    }
     const uint32_t g = atomic_load_explicit(&p->gen, memory_order_relaxed) + 1;
     atomic_store_explicit(&p->fn, fn, memory_order_relaxed);
     atomic_store_explicit(&p->ctx, ctx, memory_order_relaxed);
@@ -165,10 +175,23 @@ void tl_parallel_run(int threads, tl_task_fn fn, void *ctx, int64_t nchunks) {
     atomic_store(&p->gen, g);                       // seq_cst: pairs with the sleepers check
     if (atomic_load(&p->sleepers) > 0) futex_wake_all(&p->gen);
     work(p, g, fn, ctx);
-    // Every chunk is claimed; wait for those still running on workers.
-    for (unsigned i = 0; atomic_load_explicit(&p->done, memory_order_acquire) < nchunks; i++) {
-        TL_PAUSE();
-        if (i > 20000) sched_yield();
+    // Every chunk is claimed; wait for those still running on workers. A long wait means a worker was
+    // descheduled holding a chunk (more runnable threads than cores): then run the next few calls on
+    // the caller alone, doubling that stretch while stalls repeat and shrinking it when they stop.
+    if (atomic_load_explicit(&p->done, memory_order_acquire) < nchunks) {
+        const int64_t t0 = now_ns();
+        for (unsigned i = 0; atomic_load_explicit(&p->done, memory_order_acquire) < nchunks; i++) {
+            TL_PAUSE();
+            if (i > 20000) sched_yield();
+        }
+        if (now_ns() - t0 > 500000) {
+            p->serial_left = p->backoff;
+            if (p->backoff < 8192) p->backoff *= 2;
+        } else if (p->backoff > 16) {
+            p->backoff--;
+        }
+    } else if (p->backoff > 16) {
+        p->backoff--;
     }
     pthread_mutex_unlock(&p->busy);
 }
