@@ -21,5 +21,27 @@ import Testing
         #expect(text.contains("inputs 20000"))
         // The mutations must reach past the header checks sometimes, or the pass proves little.
         #expect(text.contains("parsed") || text.contains("loaded") || text.contains("loader:"))
+        #expect(text.contains("loaded+forward"), "no mutated input reached a forward pass: \(text)")
+    }
+
+    /// Every seed but the regression ones is a valid file: it loads and runs a forward pass, so
+    /// mutations start from inputs that reach the loaders.
+    @Test func seedsLoadAndRunAForwardPass() throws {
+        let fuzz = URL(fileURLWithPath: CLIRunner.binary).deletingLastPathComponent().appendingPathComponent("tokenloom-fuzz").path
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: fuzz)
+        p.arguments = ["--check-seeds", "--builtin-models"]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        let lines = text.split(separator: "\n")
+        // Built-in seeds: tiny Llama (gpt2 BPE), quantised tensors (no model), SentencePiece Llama,
+        // tiny image models (plain and fused), then the shipped image models.
+        #expect(lines.count >= 5, "\(text)")
+        for (i, line) in lines.enumerated() where i != 1 {
+            #expect(line.hasSuffix("loaded+forward"), "\(line)")
+        }
     }
 }
