@@ -178,6 +178,12 @@ int tl_matmul_jobs(const tl_matrix *w, float *const *y, int njobs, const tl_acts
             if (tl_matmul_jobs(w + i, y + i, njobs - i < 64 ? njobs - i : 64, a, threads, impl) != 0) return -1;
         return 0;
     }
+    // Below this many multiply-adds a call runs on the caller alone (TOKENLOOM_PARALLEL_MIN_MACS).
+    static int64_t min_macs = -1;
+    if (min_macs < 0) { const char *e = getenv("TOKENLOOM_PARALLEL_MIN_MACS"); min_macs = e ? atoll(e) : 0; }
+    int64_t total = 0;
+    for (int i = 0; i < njobs; i++) total += w[i].rows * w[i].cols * a->k;
+    if (total < min_macs) threads = 1;
     jobs_ctx ctx = {.w = w, .y = y, .a = a, .impl = impl, .njobs = njobs};
     ctx.failed = 0;
     // About 64K multiply-adds per chunk (a few microseconds): fine enough that a late worker still
