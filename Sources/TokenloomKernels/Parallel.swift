@@ -1,4 +1,6 @@
-// Parallel: splits work across the kernel threads with DispatchQueue.concurrentPerform.
+// Parallel: the core count, and a concurrentPerform helper for Swift-side work. The engine's kernels
+// (MatMul, attention) run on CKernels' persistent pool instead (tl_parallel_run): measured, the
+// second concurrentPerform worker woke too late for their ~50 µs pieces.
 import Dispatch
 
 public enum Parallel {
