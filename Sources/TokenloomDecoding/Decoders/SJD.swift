@@ -21,6 +21,18 @@ enum DraftQ {
         case .dist(let d): return d[x]
         }
     }
+
+    /// After draft x (drawn from this q) was rejected under p: a draw from norm(max(0, p - q)),
+    /// or from p when that is empty (p == q). Shared by SJD's and SJD2's rejections.
+    func residualDraw(_ p: Distribution, draft x: Int, rng: inout SeededRNG) -> Int {
+        var r = p.probs                                                                    // [vocab]
+        switch self {
+        case .oneHot: r[x] = 0
+        case .dist(let qd): for v in 0..<r.count { r[v] = max(0, r[v] - qd.probs[v]) }
+        }
+        if r.allSatisfy({ $0 <= 0 }) { return p.sample(&rng) }
+        return Sampler.draw(weights: r, u: rng.uniform())
+    }
 }
 
 /// Which acceptance rule SJD applies; `acceptAlways` is deliberately wrong and exists only so the
@@ -125,14 +137,7 @@ public final class SJDDecoder: Decoder {
         return events
     }
 
-    /// A draw from norm(max(0, p - q)); if that is empty (p == q), from p.
     private func residual(_ p: Distribution, minus q: DraftQ, draft x: Int) -> Int {
-        var r = p.probs                                                                    // [vocab]
-        switch q {
-        case .oneHot: r[x] = 0
-        case .dist(let qd): for v in 0..<r.count { r[v] = max(0, r[v] - qd.probs[v]) }
-        }
-        if r.allSatisfy({ $0 <= 0 }) { return p.sample(&state.rng) }
-        return Sampler.draw(weights: r, u: state.rng.uniform())
+        q.residualDraw(p, draft: x, rng: &state.rng)
     }
 }

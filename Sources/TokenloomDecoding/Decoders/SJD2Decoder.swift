@@ -159,14 +159,7 @@ public final class SJD2Decoder: Decoder {
         return events
     }
 
-    /// A draw from norm(max(0, p - q)); if that is empty (p == q), from p.
     private func residual(_ p: Distribution, minus q: DraftQ, draft x: Int) -> Int {
-        var r = p.probs                                                                    // [vocab]
-        switch q {
-        case .oneHot: r[x] = 0
-        case .dist(let qd): for v in 0..<r.count { r[v] = max(0, r[v] - qd.probs[v]) }
-        }
-        if r.allSatisfy({ $0 <= 0 }) { return p.sample(&state.rng) }
-        return Sampler.draw(weights: r, u: state.rng.uniform())
+        q.residualDraw(p, draft: x, rng: &state.rng)
     }
 }
