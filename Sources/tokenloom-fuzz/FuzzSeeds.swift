@@ -13,36 +13,15 @@ enum FuzzSeeds {
     /// Two layers, d=8, 2 heads, vocab 6, F32 weights, gpt2-style tokenizer metadata.
     static func tinyLlama() -> [UInt8] {
         var w = GGUFWriter()
-        let d = 8, ff = 16, vocab = 6, layers = 2
-        w.add("general.architecture", .string("llama"))
-        w.add("llama.block_count", .uint32(UInt32(layers)))
-        w.add("llama.context_length", .uint32(64))
-        w.add("llama.embedding_length", .uint32(UInt32(d)))
-        w.add("llama.feed_forward_length", .uint32(UInt32(ff)))
-        w.add("llama.attention.head_count", .uint32(2))
-        w.add("llama.attention.head_count_kv", .uint32(1))
-        w.add("llama.rope.freq_base", .float32(10000))
-        w.add("llama.attention.layer_norm_rms_epsilon", .float32(1e-5))
+        let m = GGUFWriter.TinyLlama()
+        w.addTinyLlamaHyperparameters(m)
         w.add("tokenizer.ggml.model", .string("gpt2"))
         w.add("tokenizer.ggml.pre", .string("smollm"))
         w.add("tokenizer.ggml.tokens", .array(["<|endoftext|>", "a", "b", "ab", "Ġ", "Ġa"].map { .string($0) }))
         w.add("tokenizer.ggml.token_type", .array([3, 1, 1, 1, 1, 1].map { .int32($0) }))
         w.add("tokenizer.ggml.merges", .array(["a b", "Ġ a"].map { .string($0) }))
         w.add("tokenizer.ggml.eos_token_id", .uint32(0))
-        func filled(_ n: Int, _ k: Int) -> [Float] { (0..<n).map { Float(($0 * 7 + k) % 13) / 13 - 0.5 } }
-        w.addF32("token_embd.weight", dims: [d, vocab], filled(d * vocab, 1))
-        w.addF32("output_norm.weight", dims: [d], filled(d, 2))
-        for l in 0..<layers {
-            w.addF32("blk.\(l).attn_norm.weight", dims: [d], filled(d, 3))
-            w.addF32("blk.\(l).attn_q.weight", dims: [d, d], filled(d * d, 4))
-            w.addF32("blk.\(l).attn_k.weight", dims: [d, d / 2], filled(d * d / 2, 5))
-            w.addF32("blk.\(l).attn_v.weight", dims: [d, d / 2], filled(d * d / 2, 6))
-            w.addF32("blk.\(l).attn_output.weight", dims: [d, d], filled(d * d, 7))
-            w.addF32("blk.\(l).ffn_norm.weight", dims: [d], filled(d, 8))
-            w.addF32("blk.\(l).ffn_gate.weight", dims: [d, ff], filled(d * ff, 9))
-            w.addF32("blk.\(l).ffn_up.weight", dims: [d, ff], filled(d * ff, 10))
-            w.addF32("blk.\(l).ffn_down.weight", dims: [ff, d], filled(d * ff, 11))
-        }
+        w.addTinyLlamaTensors(m)
         return w.encoded()
     }
 
@@ -73,16 +52,9 @@ enum FuzzSeeds {
             return parts.count == 2 && known.contains(parts[0]) && known.contains(parts[1]) && known.contains(parts[0] + parts[1])
         }
         var w = GGUFWriter()
-        let d = 8, ff = 16
-        w.add("general.architecture", .string("llama"))
-        w.add("llama.block_count", .uint32(1))
-        w.add("llama.context_length", .uint32(32))
-        w.add("llama.embedding_length", .uint32(UInt32(d)))
-        w.add("llama.feed_forward_length", .uint32(UInt32(ff)))
-        w.add("llama.attention.head_count", .uint32(2))
-        w.add("llama.attention.head_count_kv", .uint32(1))
-        w.add("llama.rope.freq_base", .float32(100000))
-        w.add("llama.attention.layer_norm_rms_epsilon", .float32(1e-5))
+        var m = GGUFWriter.TinyLlama()
+        m.layers = 1; m.context = 32; m.ropeBase = 100000; m.vocab = count
+        w.addTinyLlamaHyperparameters(m)
         for key in ["tokenizer.ggml.model", "tokenizer.ggml.pre", "tokenizer.ggml.bos_token_id",
                     "tokenizer.ggml.eos_token_id", "tokenizer.ggml.unknown_token_id", "tokenizer.ggml.padding_token_id",
                     "tokenizer.ggml.add_bos_token", "tokenizer.chat_template"] {
@@ -91,17 +63,7 @@ enum FuzzSeeds {
         w.add("tokenizer.ggml.tokens", .array(tokens.map { .string($0) }))
         if let types = file.metadata["tokenizer.ggml.token_type"]?.array { w.add("tokenizer.ggml.token_type", .array(Array(types.prefix(count)))) }
         w.add("tokenizer.ggml.merges", .array(kept.map { .string($0) }))
-        w.addF32("token_embd.weight", dims: [d, count], filled(d * count, 1))
-        w.addF32("output_norm.weight", dims: [d], filled(d, 2))
-        w.addF32("blk.0.attn_norm.weight", dims: [d], filled(d, 3))
-        w.addF32("blk.0.attn_q.weight", dims: [d, d], filled(d * d, 4))
-        w.addF32("blk.0.attn_k.weight", dims: [d, d / 2], filled(d * d / 2, 5))
-        w.addF32("blk.0.attn_v.weight", dims: [d, d / 2], filled(d * d / 2, 6))
-        w.addF32("blk.0.attn_output.weight", dims: [d, d], filled(d * d, 7))
-        w.addF32("blk.0.ffn_norm.weight", dims: [d], filled(d, 8))
-        w.addF32("blk.0.ffn_gate.weight", dims: [d, ff], filled(d * ff, 9))
-        w.addF32("blk.0.ffn_up.weight", dims: [d, ff], filled(d * ff, 10))
-        w.addF32("blk.0.ffn_down.weight", dims: [ff, d], filled(d * ff, 11))
+        w.addTinyLlamaTensors(m)
         return w.encoded()
     }
 
@@ -110,19 +72,11 @@ enum FuzzSeeds {
     /// The tiny Llama with a SentencePiece ('llama') vocabulary: specials, 256 byte tokens, a few pieces.
     static func tinySentencePieceLlama() -> [UInt8] {
         var w = GGUFWriter()
-        let d = 8, ff = 16
         var tokens = ["<unk>", "<s>", "</s>"] + (0..<256).map { String(format: "<0x%02X>", $0) }
         tokens += ["\u{2581}", "a", "b", "\u{2581}a", "ab", "\u{2581}ab"]
-        let vocab = tokens.count
-        w.add("general.architecture", .string("llama"))
-        w.add("llama.block_count", .uint32(1))
-        w.add("llama.context_length", .uint32(32))
-        w.add("llama.embedding_length", .uint32(UInt32(d)))
-        w.add("llama.feed_forward_length", .uint32(UInt32(ff)))
-        w.add("llama.attention.head_count", .uint32(2))
-        w.add("llama.attention.head_count_kv", .uint32(2))
-        w.add("llama.rope.freq_base", .float32(10000))
-        w.add("llama.attention.layer_norm_rms_epsilon", .float32(1e-5))
+        var m = GGUFWriter.TinyLlama()
+        m.layers = 1; m.context = 32; m.kvHeads = 2; m.vocab = tokens.count; m.untiedOutput = true
+        w.addTinyLlamaHyperparameters(m)
         w.add("tokenizer.ggml.model", .string("llama"))
         w.add("tokenizer.ggml.tokens", .array(tokens.map { .string($0) }))
         w.add("tokenizer.ggml.scores", .array(tokens.indices.map { .float32(-Float($0) / 10) }))
@@ -130,17 +84,7 @@ enum FuzzSeeds {
         w.add("tokenizer.ggml.bos_token_id", .uint32(1))
         w.add("tokenizer.ggml.eos_token_id", .uint32(2))
         w.add("tokenizer.ggml.unknown_token_id", .uint32(0))
-        w.addF32("token_embd.weight", dims: [d, vocab], filled(d * vocab, 1))
-        w.addF32("output_norm.weight", dims: [d], filled(d, 2))
-        w.addF32("output.weight", dims: [d, vocab], filled(d * vocab, 3))
-        w.addF32("blk.0.attn_norm.weight", dims: [d], filled(d, 3))
-        for (i, n) in ["attn_q", "attn_k", "attn_v", "attn_output"].enumerated() {
-            w.addF32("blk.0.\(n).weight", dims: [d, d], filled(d * d, 4 + i))
-        }
-        w.addF32("blk.0.ffn_norm.weight", dims: [d], filled(d, 8))
-        w.addF32("blk.0.ffn_gate.weight", dims: [d, ff], filled(d * ff, 9))
-        w.addF32("blk.0.ffn_up.weight", dims: [d, ff], filled(d * ff, 10))
-        w.addF32("blk.0.ffn_down.weight", dims: [ff, d], filled(d * ff, 11))
+        w.addTinyLlamaTensors(m)
         return w.encoded()
     }
 

@@ -13,6 +13,13 @@ public protocol Decoder: AnyObject {
     var generated: [Int] { get }
     var stats: DecodeStats { get }
     var isFinished: Bool { get }
+    /// Why decoding stopped ("eos", "length"), once finished; nil before, or for decoders that
+    /// cannot say (a replayed trace).
+    var finishReason: String? { get }
     /// Runs one forward pass and returns what happened.
     func step() throws -> [TraceEvent]
+}
+
+extension Decoder {
+    public var finishReason: String? { nil }
 }

@@ -74,18 +74,3 @@ public struct DecoderSpec: Sendable {
         }
     }
 }
-
-extension Decoder {
-    /// Why decoding stopped ("eos", "length"), once finished.
-    public var stopReason: String? {
-        switch self {
-        case let d as AutoregressiveDecoder: return d.finishReason
-        case let d as JacobiDecoder: return d.finishReason
-        case let d as SJDDecoder: return d.finishReason
-        case let d as CNTPDecoder: return d.finishReason
-        case let d as LookaheadDecoder: return d.finishReason
-        case let d as SJD2Decoder: return d.finishReason
-        default: return nil
-        }
-    }
-}

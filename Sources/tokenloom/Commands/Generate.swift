@@ -110,7 +110,7 @@ struct GenerateCommand: ParsableCommand {
         }
         let result = GenerateResult(decoder: kind.rawValue, promptTokens: promptTokens, tokens: d.generated,
                                     text: loaded.tokenizer.decode(d.generated), stats: d.stats, wallMs: wall,
-                                    finishReason: d.stopReason,
+                                    finishReason: d.finishReason,
                                     branches: (d as? CNTPDecoder)?.branches.map { BranchJSON($0, loaded.tokenizer) })
         if output.json {
             print(try jsonString(result))
@@ -119,6 +119,22 @@ struct GenerateCommand: ParsableCommand {
             fputs(result.summary + "\n", stderr)
         }
     }
+}
+
+/// The statistics every `generate --json` result carries, under the keys the issues define, in one place.
+func encodeRunStats(_ stats: DecodeStats, wallMs: Double, tokens: Int, finishReason: String?, to encoder: Encoder) throws {
+    enum Key: String, CodingKey {
+        case forward_passes, tokens_per_pass, wall_ms, tokens_per_s, drafted, accepted, acceptance_rate, finish_reason
+    }
+    var c = encoder.container(keyedBy: Key.self)
+    try c.encode(stats.forwardPasses, forKey: .forward_passes)
+    try c.encode(stats.tokensPerPass, forKey: .tokens_per_pass)
+    try c.encode(wallMs, forKey: .wall_ms)
+    try c.encode(wallMs > 0 ? Double(tokens) / (wallMs / 1000) : 0, forKey: .tokens_per_s)
+    try c.encode(stats.drafted, forKey: .drafted)
+    try c.encode(stats.accepted, forKey: .accepted)
+    try c.encode(stats.acceptanceRate, forKey: .acceptance_rate)
+    try c.encodeIfPresent(finishReason, forKey: .finish_reason)
 }
 
 struct GenerateResult: Encodable {
@@ -134,8 +150,7 @@ struct GenerateResult: Encodable {
     var tokensPerSecond: Double { wallMs > 0 ? Double(tokens.count) / (wallMs / 1000) : 0 }
 
     enum Key: String, CodingKey {
-        case decoder, prompt_tokens, tokens, text, forward_passes, tokens_per_pass, wall_ms, tokens_per_s
-        case drafted, accepted, acceptance_rate, finish_reason, branches
+        case decoder, prompt_tokens, tokens, text, branches
     }
 
     func encode(to encoder: Encoder) throws {
@@ -144,14 +159,7 @@ struct GenerateResult: Encodable {
         try c.encode(promptTokens, forKey: .prompt_tokens)
         try c.encode(tokens, forKey: .tokens)
         try c.encode(text, forKey: .text)
-        try c.encode(stats.forwardPasses, forKey: .forward_passes)
-        try c.encode(stats.tokensPerPass, forKey: .tokens_per_pass)
-        try c.encode(wallMs, forKey: .wall_ms)
-        try c.encode(tokensPerSecond, forKey: .tokens_per_s)
-        try c.encode(stats.drafted, forKey: .drafted)
-        try c.encode(stats.accepted, forKey: .accepted)
-        try c.encode(stats.acceptanceRate, forKey: .acceptance_rate)
-        try c.encodeIfPresent(finishReason, forKey: .finish_reason)
+        try encodeRunStats(stats, wallMs: wallMs, tokens: tokens.count, finishReason: finishReason, to: encoder)
         try c.encodeIfPresent(branches, forKey: .branches)
     }
 

@@ -52,7 +52,7 @@ extension GenerateCommand {
                                              note: note, fuser_gates: gates)
         let result = ImageGenerateResult(model: img.ref, prompt: text, decoder: kind.rawValue, seed: decoding.seed,
                                          temperature: settings.sampler.temperature, promptTokens: img.boi,
-                                         tokens: tokens, stats: d.stats, wallMs: wall, finishReason: d.stopReason,
+                                         tokens: tokens, stats: d.stats, wallMs: wall, finishReason: d.finishReason,
                                          image: info)
         if output.json {
             print(try jsonString(result))
@@ -85,11 +85,8 @@ struct ImageGenerateResult: Encodable {
     let finishReason: String?
     let image: Image
 
-    var tokensPerSecond: Double { wallMs > 0 ? Double(tokens.count) / (wallMs / 1000) : 0 }
-
     enum Key: String, CodingKey {
-        case model, prompt, decoder, seed, temperature, prompt_tokens, tokens, forward_passes, tokens_per_pass
-        case wall_ms, tokens_per_s, drafted, accepted, acceptance_rate, finish_reason, image
+        case model, prompt, decoder, seed, temperature, prompt_tokens, tokens, image
     }
 
     func encode(to encoder: Encoder) throws {
@@ -101,14 +98,7 @@ struct ImageGenerateResult: Encodable {
         try c.encode(temperature, forKey: .temperature)
         try c.encode(promptTokens, forKey: .prompt_tokens)
         try c.encode(tokens, forKey: .tokens)
-        try c.encode(stats.forwardPasses, forKey: .forward_passes)
-        try c.encode(stats.tokensPerPass, forKey: .tokens_per_pass)
-        try c.encode(wallMs, forKey: .wall_ms)
-        try c.encode(tokensPerSecond, forKey: .tokens_per_s)
-        try c.encode(stats.drafted, forKey: .drafted)
-        try c.encode(stats.accepted, forKey: .accepted)
-        try c.encode(stats.acceptanceRate, forKey: .acceptance_rate)
-        try c.encodeIfPresent(finishReason, forKey: .finish_reason)
+        try encodeRunStats(stats, wallMs: wallMs, tokens: tokens.count, finishReason: finishReason, to: encoder)
         try c.encode(image, forKey: .image)
     }
 
