@@ -25,20 +25,21 @@ let package = Package(
         .target(name: "TokenloomKernels", dependencies: ["CKernels"], swiftSettings: hotLoopFlags),
         .target(name: "TokenloomModels", dependencies: ["TokenloomKernels"],
                 resources: [.copy("Resources")], swiftSettings: hotLoopFlags),
-        .target(name: "TokenloomDecoding", dependencies: ["TokenloomModels"]),
+        .target(name: "TokenloomDecoding", dependencies: ["TokenloomModels", "TokenloomKernels"],
+                exclude: ["Decoders/README.md"]),
         .target(name: "TokenloomSession", dependencies: [
-            "TokenloomDecoding", .product(name: "TOMLKit", package: "TOMLKit"),
+            "TokenloomDecoding", "TokenloomKernels", .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         .target(name: "TokenloomTUI", dependencies: [
-            "TokenloomSession", "CNcursesw",
+            "TokenloomSession", "TokenloomDecoding", "TokenloomModels", "CNcursesw",
             .product(name: "TOMLKit", package: "TOMLKit"),
-        ]),
+        ], resources: [.copy("Resources")]),
         .executableTarget(name: "tokenloom", dependencies: [
-            "TokenloomTUI", "TokenloomSession", "TokenloomDecoding", "TokenloomModels",
+            "TokenloomTUI", "TokenloomSession", "TokenloomDecoding", "TokenloomModels", "TokenloomKernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // A deterministic structure-aware fuzzer for the GGUF reader and model loaders (issue 7).
-        .executableTarget(name: "tokenloom-fuzz", dependencies: ["TokenloomModels"]),
+        .executableTarget(name: "tokenloom-fuzz", dependencies: ["TokenloomModels", "TokenloomKernels"]),
         .testTarget(name: "KernelsTests", dependencies: ["TokenloomKernels"]),
         .testTarget(name: "ModelsTests", dependencies: ["TokenloomModels"],
                     resources: [.copy("Fixtures")]),

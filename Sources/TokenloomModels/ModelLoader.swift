@@ -13,13 +13,10 @@ public enum ModelLoader {
         if llamaArchitectures.contains(arch) {
             return try LlamaModel(file: file, cacheCapacity: cacheCapacity, threads: threads)
         }
-        if arch == "tokenloom-image" {
+        if arch == ImageARWeights.architecture {
             // The image model unconditioned (empty prompt); ImageARModel(path:prompt:llm:) conditions it.
             return try ImageARModel(path: path, prompt: "")
         }
         throw ModelError.unknownArchitecture(path: path, name: arch)
     }
 }
-
-/// Loads the model at `path` (see ModelLoader.load).
-public func loadModel(path: String) throws -> CausalModel { try ModelLoader.load(path: path) }

@@ -21,18 +21,12 @@ public final class ReplayDecoder: Decoder {
         guard next < steps.count else { return [] }
         let events = steps[next]
         next += 1
-        var passes = 0
         for e in events {
-            switch e {
-            case .forward(_, _, let ms): passes += 1; stats.forwardMs += ms
-            case .accept: stats.accepted += 1; stats.drafted += 1
-            case .reject: stats.drafted += 1
-            case .commit(_, let tokens): generated += tokens; stats.tokensCommitted += tokens.count
-            default: break
-            }
+            stats.record(e)
+            if case .commit(_, let tokens) = e { generated += tokens }
         }
         // A recorded step is one forward pass even when its forward event was not recorded.
-        stats.forwardPasses += max(passes, 1)
+        if !events.contains(where: { if case .forward = $0 { return true }; return false }) { stats.forwardPasses += 1 }
         return events
     }
 

@@ -2,28 +2,25 @@
 // Workspace a builder makes from it. Every session's decoders come from one builder function, so
 // the default screen, `--model`, `/` prompt changes and tests all go through the same door.
 import TokenloomDecoding
+import TokenloomModels
 
-/// One decoder to run and its settings. Fields a decoder does not use are ignored by it.
-public struct DecoderChoice: Sendable, Equatable {
-    /// "AR", "Jacobi", "SJD", "SJD2", "CNTP" or "Lookahead".
-    public var name: String
-    /// Jacobi / SJD / SJD2 window length (nil: the decoder's own default, 16 for SJD, 80 for SJD2).
-    public var window: Int?
-    public var temperature: Double
-    public var topK: Int
-    public var topP: Double
-    /// Jacobi / SJD draft initialisation: "random" or "repeat" (repeat-last on text, repeat-left on
-    /// an image grid); nil: the decoder's own default (Jacobi repeat, SJD random).
-    public var initScheme: String?
-    /// SJD2: K, the denoising steps (nil: 20).
-    public var levels: Int?
-    /// A model for this pane alone (nil: the scenario's); e.g. builtin:emoji beside builtin:emoji-fused.
+/// One pane of a scenario: a decoder with its settings, the title it is shown under, and the model
+/// it runs on when that is not the scenario's (e.g. builtin:emoji-fused beside builtin:emoji).
+public struct ScenarioPane: Sendable, Equatable {
+    public var spec: DecoderSpec
+    /// The pane's title; nil: the decoder's own name.
+    public var label: String?
     public var model: String?
 
-    public init(name: String, window: Int? = nil, temperature: Double = 1.0, topK: Int = 0, topP: Double = 1.0,
-                initScheme: String? = nil, levels: Int? = nil, model: String? = nil) {
-        self.name = name; self.window = window; self.temperature = temperature; self.topK = topK; self.topP = topP
-        self.initScheme = initScheme; self.levels = levels; self.model = model
+    public init(_ spec: DecoderSpec, label: String? = nil, model: String? = nil) {
+        self.spec = spec; self.label = label; self.model = model
+    }
+
+    /// A pane of `kind` with its registry defaults, at `temperature` when given.
+    public init(_ kind: DecoderKind, temperature: Double? = nil) {
+        var s = DecoderSpec(kind: kind)
+        s.temperature = temperature
+        self.init(s)
     }
 }
 
@@ -33,13 +30,18 @@ public struct Scenario: Sendable, Equatable {
     public var prompt: String
     public var chat: Bool
     /// One to four decoders, run in lockstep.
-    public var decoders: [DecoderChoice]
+    public var decoders: [ScenarioPane]
     public var seed: UInt64
     /// Tokens to generate after the prompt (image models: the whole grid, whatever this says).
     public var maxNewTokens: Int
     public var threads: Int?
 
-    public init(modelRef: String, prompt: String, chat: Bool = false, decoders: [DecoderChoice], seed: UInt64 = 42,
+    /// The bounds of the scenario-wide settings (a decoder's own are DecoderSpec's).
+    public static let maxTokensRange = 1...1_000_000
+    public static let threadsRange = 1...256
+
+    public init(modelRef: String, prompt: String, chat: Bool = false, decoders: [ScenarioPane],
+                seed: UInt64 = DecoderRegistry.defaultSeed,
                 maxNewTokens: Int = 256, threads: Int? = nil) {
         self.modelRef = modelRef; self.prompt = prompt; self.chat = chat; self.decoders = decoders
         self.seed = seed; self.maxNewTokens = maxNewTokens; self.threads = threads
@@ -73,8 +75,10 @@ public struct FuserGate: Sendable, Equatable {
 /// Makes the decoders of a scenario. Runs on the engine queue (loading a model may take a while).
 public typealias ScenarioBuilder = @Sendable (Scenario) throws -> Workspace
 
-public enum SessionError: Error, CustomStringConvertible, Sendable {
+public enum SessionError: UserFacingError, Sendable {
     case badScenario(String)
+
+    public var exitCode: Int32 { ExitStatus.badUsage }
 
     public var description: String {
         switch self {

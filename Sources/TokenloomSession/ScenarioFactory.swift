@@ -1,9 +1,110 @@
-// ScenarioFactory: the one function that turns a Scenario into decoders — resolve the model
-// reference, load the model and its tokenizer, encode the prompt, build each decoder through
-// TokenloomDecoding's DecoderSpec. Also the default scenario `tokenloom` opens with.
+// ScenarioFactory: turns a Scenario into a Workspace through the registry's one builder
+// (ModelTarget): each distinct model is loaded once, the prompt is encoded or conditioned on, and
+// each pane's decoder is built from its DecoderSpec. Also the default scenario `tokenloom` opens with.
 import Foundation
 import TokenloomDecoding
 import TokenloomModels
+
+public enum ScenarioFactory {
+    /// How many most probable tokens each position's `alternatives` event lists (the inspector's top 5).
+    public static let inspectorAlternatives = 5
+    public static let defaultTextPrompt = "Explain in one paragraph why the sky is blue."
+    /// The image prompt the default screen opens with (one the built-in model was trained on).
+    public static let defaultImagePrompt = "sun behind cloud"
+    /// The temperature of the default text screen's SJD pane.
+    public static let defaultTextTemperature = 0.7
+
+    /// The default screen: the built-in image model with AR, SJD and SJD2 when it is shipped;
+    /// otherwise SmolLM2 text with AR, Jacobi and SJD, with a note saying so.
+    public static func defaultScenario(seed: UInt64 = DecoderRegistry.defaultSeed) -> (Scenario, note: String?) {
+        let builtins = ModelStore.builtinNames
+        if let image = builtins.contains("emoji") ? "emoji" : builtins.first {
+            return (imageScenario(modelRef: "builtin:\(image)", prompt: defaultImagePrompt, seed: seed), nil)
+        }
+        return (textScenario(modelRef: "smollm2", prompt: defaultTextPrompt, seed: seed),
+                "no built-in image model: SmolLM2 text")
+    }
+
+    public static func imageScenario(modelRef: String, prompt: String, seed: UInt64) -> Scenario {
+        Scenario(modelRef: modelRef, prompt: prompt, decoders: [ScenarioPane(.ar), ScenarioPane(.sjd), ScenarioPane(.sjd2)], seed: seed)
+    }
+
+    public static func textScenario(modelRef: String, prompt: String, seed: UInt64, maxNewTokens: Int = 200) -> Scenario {
+        Scenario(modelRef: modelRef, prompt: prompt, chat: true,
+                 decoders: [ScenarioPane(.ar), ScenarioPane(.jacobi), ScenarioPane(.sjd, temperature: defaultTextTemperature)],
+                 seed: seed, maxNewTokens: maxNewTokens)
+    }
+
+    /// Is `modelRef` an image model (a tokenloom-image GGUF)?
+    public static func isImageModel(_ modelRef: String) -> Bool {
+        (try? ModelTarget.domain(of: modelRef)) == .image
+    }
+
+    /// The checks that need no model loaded (pane count, each pane's model and whether its decoder
+    /// runs on it, every setting's bounds), so the CLI can refuse a bad scenario before the explorer
+    /// takes the terminal.
+    public static func validate(_ scenario: Scenario) throws {
+        guard (1...4).contains(scenario.decoders.count) else {
+            throw SessionError.badScenario("choose 1 to 4 decoders, got \(scenario.decoders.count)")
+        }
+        guard scenario.prompt.contains(where: { !$0.isWhitespace }) else {
+            throw SessionError.badScenario("the prompt must not be empty")
+        }
+        var domains: [String: ModelDomain] = [:]
+        for pane in scenario.decoders {
+            let ref = pane.model ?? scenario.modelRef
+            let domain = try domains[ref] ?? ModelTarget.domain(of: ref)
+            domains[ref] = domain
+            try pane.spec.entry.check(domain)
+            try pane.spec.validate()
+        }
+        if Set(domains.values).count > 1 {
+            throw SessionError.badScenario("the panes mix text and image models; a scenario shows one kind")
+        }
+    }
+
+    /// Builds a scenario's decoders (the session's ScenarioBuilder).
+    public static func build(_ scenario: Scenario) throws -> Workspace {
+        try validate(scenario)
+        var targets: [String: (ModelTarget, ModelTarget.Prepared)] = [:]
+        var order: [String] = []
+        var decoders: [Decoder] = []
+        for pane in scenario.decoders {
+            let ref = pane.model ?? scenario.modelRef
+            if targets[ref] == nil {
+                let t = try ModelTarget.load(ref, threads: scenario.threads)
+                targets[ref] = (t, try t.prepare(prompt: scenario.prompt, chat: scenario.chat, maxNewTokens: scenario.maxNewTokens))
+                order.append(ref)
+            }
+            let (target, prepared) = targets[ref]!
+            let d = try target.makeDecoder(pane.spec, for: prepared, seed: scenario.seed, topAlternatives: inspectorAlternatives)
+            decoders.append(pane.label.map { $0 == d.name ? d : LabelledDecoder(d, name: $0) } ?? d)
+        }
+        let (first, prepared) = targets[order[0]]!
+        let title = (order.count > 1 ? order.joined(separator: " vs ") : first.displayName) + " · \(scenario.prompt)"
+        switch first.content {
+        case .text(_, let tokenizer):
+            return Workspace(decoders: decoders, presenter: TokenizerPresenter(tokenizer), title: title)
+        case .image(let weights, _, _):
+            var notes: [String] = []
+            var fuser: [FuserGate] = []
+            for ref in order {
+                guard let model = targets[ref]!.1.image, let w = targets[ref]!.0.imageWeights else { continue }
+                if !model.promptWasTrained, notes.isEmpty {
+                    notes.append("'\(scenario.prompt)' is not a training prompt; try: \(w.prompts.prefix(4).joined(separator: ", "))")
+                }
+                if fuser.isEmpty, w.hp.fused {
+                    let c = model.condition
+                    fuser = zip(c.promptTokens, c.gates).map { tok, g in
+                        FuserGate(label: model.tokenizer.decode([tok]).trimmingCharacters(in: .whitespaces), value: Double(g))
+                    }
+                }
+            }
+            return Workspace(decoders: decoders, presenter: PalettePresenter(weights: weights, firstPosition: prepared.tokens.count),
+                             title: title, note: notes.first, fuser: fuser)
+        }
+    }
+}
 
 /// Shows text tokens with the model's own vocabulary.
 public struct TokenizerPresenter: TokenPresenter {
@@ -17,105 +118,27 @@ public struct TokenizerPresenter: TokenPresenter {
     public func colour(of token: Int) -> RGB? { nil }
 }
 
-public enum ScenarioFactory {
-    /// How many most probable tokens each position's `alternatives` event lists (the inspector's top 5).
-    public static let inspectorAlternatives = 5
-    public static let defaultTextPrompt = "Explain in one paragraph why the sky is blue."
-    /// The image prompt the default screen opens with (one the built-in model was trained on).
-    public static let defaultImagePrompt = "sun behind cloud"
-
-    /// The default screen: the built-in image model with AR, SJD and SJD2 when it is shipped;
-    /// otherwise SmolLM2 text with AR, Jacobi and SJD, with a note saying so.
-    public static func defaultScenario(seed: UInt64 = 42) -> (Scenario, note: String?) {
-        let builtins = ModelStore.builtinNames
-        if let image = builtins.contains("emoji") ? "emoji" : builtins.first {
-            return (imageScenario(modelRef: "builtin:\(image)", prompt: defaultImagePrompt, seed: seed), nil)
-        }
-        return (textScenario(modelRef: "smollm2", prompt: defaultTextPrompt, seed: seed),
-                "no built-in image model: SmolLM2 text")
+/// Shows image tokens as their palette colours on the model's grid.
+public struct PalettePresenter: TokenPresenter {
+    public let layout: TokenLayout
+    let palette: [RGB]
+    public init(weights: ImageARWeights, firstPosition: Int) {
+        layout = .image(width: weights.hp.grid, height: weights.hp.grid, firstPosition: firstPosition)
+        palette = (0..<weights.hp.colours).map { let c = weights.colour(of: $0); return RGB(c.0, c.1, c.2) }
     }
+    public func piece(_ token: Int) -> String { token >= 0 && token < palette.count ? "#\(token)" : "BOI" }
+    public func colour(of token: Int) -> RGB? { token >= 0 && token < palette.count ? palette[token] : nil }
+}
 
-    public static func imageScenario(modelRef: String, prompt: String, seed: UInt64) -> Scenario {
-        Scenario(modelRef: modelRef, prompt: prompt,
-                 decoders: [DecoderChoice(name: "AR"), DecoderChoice(name: "SJD"), DecoderChoice(name: "SJD2")], seed: seed)
-    }
-
-    public static func textScenario(modelRef: String, prompt: String, seed: UInt64, maxNewTokens: Int = 200) -> Scenario {
-        Scenario(modelRef: modelRef, prompt: prompt, chat: true,
-                 decoders: [DecoderChoice(name: "AR", temperature: 0), DecoderChoice(name: "Jacobi", temperature: 0),
-                            DecoderChoice(name: "SJD", temperature: 0.7)],
-                 seed: seed, maxNewTokens: maxNewTokens)
-    }
-
-    /// Is `modelRef` an image model (a tokenloom-image GGUF)?
-    public static func isImageModel(_ modelRef: String) -> Bool {
-        guard let path = try? ModelStore.resolve(modelRef), let file = try? GGUFFile(path: path) else { return false }
-        return file.architecture == "tokenloom-image"
-    }
-
-    /// The decoder kind a pane name stands for.
-    static func kind(_ name: String) throws -> DecoderKind {
-        guard let kind = DecoderKind(rawValue: name.lowercased()) else {
-            throw SessionError.badScenario("unknown decoder '\(name)' (choose from \(DecoderKind.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
-        return kind
-    }
-
-    /// The checks that need no model loaded (decoder names, the model reference), so the CLI can
-    /// refuse a bad scenario before the explorer takes the terminal.
-    public static func validate(_ scenario: Scenario) throws {
-        guard (1...4).contains(scenario.decoders.count) else {
-            throw SessionError.badScenario("choose 1 to 4 decoders, got \(scenario.decoders.count)")
-        }
-        for d in scenario.decoders { _ = try kind(d.name) }
-        let path = try ModelStore.resolve(scenario.modelRef)
-        let image = (try GGUFFile(path: path)).architecture == "tokenloom-image"
-        if !image, scenario.decoders.contains(where: { $0.name.lowercased() == "sjd2" }) {
-            throw SessionError.badScenario("SJD2 runs on the built-in image model only (e.g. --model builtin:emoji)")
-        }
-    }
-
-    /// Builds a scenario's decoders (the session's ScenarioBuilder).
-    public static func build(_ scenario: Scenario) throws -> Workspace {
-        guard (1...4).contains(scenario.decoders.count) else {
-            throw SessionError.badScenario("choose 1 to 4 decoders, got \(scenario.decoders.count)")
-        }
-        guard !scenario.prompt.trimmingCharacters(in: .whitespaces).isEmpty else {
-            throw SessionError.badScenario("the prompt must not be empty")
-        }
-        let path = try ModelStore.resolve(scenario.modelRef)
-        let file = try GGUFFile(path: path)
-        if file.architecture == "tokenloom-image" { return try buildImage(scenario, path: path, file: file) }
-        return try buildText(scenario, path: path, file: file)
-    }
-
-    static func buildText(_ scenario: Scenario, path: String, file: GGUFFile) throws -> Workspace {
-        let kinds = try scenario.decoders.map { c -> DecoderKind in
-            let k = try kind(c.name)
-            guard !k.imageOnly else { throw SessionError.badScenario("SJD2 runs on the built-in image model only") }
-            return k
-        }
-        let model = try ModelLoader.load(path: path, threads: scenario.threads)
-        let tokenizer = try TokenizerLoader.load(from: file)
-        let text = scenario.chat ? tokenizer.chatTemplate.prompt(user: scenario.prompt) : scenario.prompt
-        let prompt = tokenizer.encode(text, addSpecial: true)
-        guard prompt.count + scenario.maxNewTokens <= model.contextLength else {
-            throw SessionError.badScenario("the prompt (\(prompt.count) tokens) plus \(scenario.maxNewTokens) new tokens does not fit the context of \(model.contextLength)")
-        }
-        let punctuation = CNTPDecoder.punctuationIDs(tokenizer)
-        var decoders: [Decoder] = []
-        for (choice, kind) in zip(scenario.decoders, kinds) {
-            var spec = DecoderSpec(kind: kind)
-            spec.window = choice.window
-            if let scheme = choice.initScheme { spec.initRandom = scheme == "random" }
-            let t = kind.greedyOnly ? 0 : choice.temperature
-            let settings = DecodeSettings(maxNewTokens: scenario.maxNewTokens,
-                                          sampler: SamplerSettings(temperature: t, topK: choice.topK, topP: choice.topP),
-                                          seed: scenario.seed, isEnd: { tokenizer.isEndOfGeneration($0) },
-                                          topAlternatives: ScenarioFactory.inspectorAlternatives)
-            decoders.append(try spec.make(model: model, prompt: prompt, settings: settings, punctuation: punctuation))
-        }
-        return Workspace(decoders: decoders, presenter: TokenizerPresenter(tokenizer),
-                         title: "\(model.displayName) · \(scenario.prompt)")
-    }
+/// A decoder shown under another title ("SJD · repeat-left"); everything else is the inner one's.
+final class LabelledDecoder: Decoder {
+    let inner: Decoder
+    let name: String
+    init(_ inner: Decoder, name: String) { self.inner = inner; self.name = name }
+    var prompt: [Int] { inner.prompt }
+    var generated: [Int] { inner.generated }
+    var stats: DecodeStats { inner.stats }
+    var isFinished: Bool { inner.isFinished }
+    var finishReason: String? { inner.finishReason }
+    func step() throws -> [TraceEvent] { try inner.step() }
 }

@@ -3,8 +3,10 @@
 // full key path for unknown keys and bad values.
 import Foundation
 import TOMLKit
+import TokenloomDecoding
+import TokenloomModels
 
-public enum ScenarioFileError: Error, CustomStringConvertible, Sendable, Equatable {
+public enum ScenarioFileError: UserFacingError, Sendable, Equatable {
     case notFound(String)
     case syntax(file: String, line: Int, column: Int, message: String)
     case unknownKey(file: String, key: String)
@@ -20,6 +22,8 @@ public enum ScenarioFileError: Error, CustomStringConvertible, Sendable, Equatab
         case .missing(let f, let k): return "\(f): scenario key '\(k)' is required"
         }
     }
+
+    public var exitCode: Int32 { ExitStatus.badData }
 }
 
 public struct ScenarioFile: Sendable, Equatable {
@@ -67,11 +71,11 @@ public struct ScenarioFile: Sendable, Equatable {
         }
         let model = try r.string(root, "model", prefix: "") ?? ""
         guard !model.isEmpty else { throw ScenarioFileError.missing(file: file, key: "model") }
-        let seed = try r.int(root, "seed", prefix: "", min: 0) ?? 42
-        let maxTokens = try r.int(root, "max_tokens", prefix: "", min: 1) ?? 64
-        let threads = try r.int(root, "threads", prefix: "", min: 1)
+        let seed = try r.int(root, "seed", prefix: "", in: 0...Int.max) ?? Int(DecoderRegistry.defaultSeed)
+        let maxTokens = try r.int(root, "max_tokens", prefix: "", in: Scenario.maxTokensRange) ?? 64
+        let threads = try r.int(root, "threads", prefix: "", in: Scenario.threadsRange)
 
-        var decoders: [DecoderChoice] = []
+        var decoders: [ScenarioPane] = []
         var labels: [String] = []
         for (i, t) in try r.tables(root, "decoders").enumerated() {
             let p = "decoders[\(i + 1)]."
@@ -79,22 +83,26 @@ public struct ScenarioFile: Sendable, Equatable {
             guard let name = try r.string(t, "name", prefix: p), !name.isEmpty else {
                 throw ScenarioFileError.missing(file: file, key: p + "name")
             }
-            var c = DecoderChoice(name: name)
-            c.window = try r.int(t, "window", prefix: p, min: 1)
-            c.temperature = try r.double(t, "temperature", prefix: p, min: 0) ?? 1
-            c.topK = try r.int(t, "top_k", prefix: p, min: 0) ?? 0
-            c.topP = try r.double(t, "top_p", prefix: p, min: 0) ?? 1
-            if c.topP > 1 { throw ScenarioFileError.badValue(file: file, key: p + "top_p", why: "must be at most 1, got \(c.topP)") }
-            c.levels = try r.int(t, "levels", prefix: p, min: 1)
-            c.model = try r.string(t, "model", prefix: p)
+            let entry: DecoderEntry
+            do { entry = try DecoderRegistry.lookup(name) } catch {
+                throw ScenarioFileError.badValue(file: file, key: p + "name", why: "is not a decoder: \(error)")
+            }
+            var c = DecoderSpec(kind: entry.kind)
+            c.window = try r.int(t, "window", prefix: p, in: DecoderSpec.windowRange)
+            c.temperature = try r.double(t, "temperature", prefix: p, in: DecoderSpec.temperatureRange)
+            c.topK = try r.int(t, "top_k", prefix: p, in: DecoderSpec.topKRange) ?? 0
+            c.topP = try r.double(t, "top_p", prefix: p, in: 0...1) ?? 1
+            if c.topP <= 0 { throw ScenarioFileError.badValue(file: file, key: p + "top_p", why: "must be above 0, got \(c.topP)") }
+            c.levels = try r.int(t, "levels", prefix: p, in: DecoderSpec.levelsRange)
             if let s = try r.string(t, "init", prefix: p) {
                 guard s == "random" || s == "repeat" else {
-                    throw ScenarioFileError.badValue(file: file, key: p + "init", why: "must be \"random\" or \"repeat\", got \"\(s)\"")
+                    throw ScenarioFileError.badValue(file: file, key: p + "init", why: "must be \"random\" or \"repeat\", got \"\(s.escapingControlCharacters)\"")
                 }
-                c.initScheme = s
+                c.initRandom = s == "random"
             }
-            decoders.append(c)
-            labels.append(try r.string(t, "label", prefix: p) ?? name)
+            let label = try r.string(t, "label", prefix: p)
+            decoders.append(ScenarioPane(c, label: label, model: try r.string(t, "model", prefix: p)))
+            labels.append(label ?? entry.title)
         }
         guard (1...4).contains(decoders.count) else {
             throw ScenarioFileError.badValue(file: file, key: "decoders", why: "needs 1 to 4 [[decoders]] tables, got \(decoders.count)")
@@ -106,7 +114,7 @@ public struct ScenarioFile: Sendable, Equatable {
             try r.onlyKnown(t, stopKeys, prefix: p)
             var stop = TourStop(note: try r.string(t, "note", prefix: p) ?? "")
             guard !stop.note.isEmpty else { throw ScenarioFileError.missing(file: file, key: p + "note") }
-            stop.pass = try r.int(t, "pass", prefix: p, min: 0)
+            stop.pass = try r.int(t, "pass", prefix: p, in: 0...Scenario.maxTokensRange.upperBound)
             if let e = try r.string(t, "event", prefix: p) {
                 guard let ev = TourEvent(rawValue: e) else {
                     throw ScenarioFileError.badValue(file: file, key: p + "event",
@@ -116,7 +124,7 @@ public struct ScenarioFile: Sendable, Equatable {
             }
             guard stop.pass != nil || stop.event != nil else { throw ScenarioFileError.missing(file: file, key: p + "pass' or '" + p + "event") }
             if let d = try r.string(t, "decoder", prefix: p) {
-                guard labels.contains(d) || decoders.contains(where: { $0.name == d }) else {
+                guard labels.contains(d) else {
                     throw ScenarioFileError.badValue(file: file, key: p + "decoder",
                         why: "names no pane (panes: \(labels.joined(separator: ", "))), got \"\(d)\"")
                 }
@@ -149,16 +157,20 @@ public struct ScenarioFile: Sendable, Equatable {
             guard let b = v.bool else { throw bad(prefix + k, "wants true or false", v) }
             return b
         }
-        func int(_ t: TOMLTable, _ k: String, prefix: String, min lo: Int) throws -> Int? {
+        func int(_ t: TOMLTable, _ k: String, prefix: String, in range: ClosedRange<Int>) throws -> Int? {
             guard let v = t[k] else { return nil }
             guard let i = v.int else { throw bad(prefix + k, "wants a whole number", v) }
-            guard i >= lo else { throw ScenarioFileError.badValue(file: file, key: prefix + k, why: "must be at least \(lo), got \(i)") }
+            guard range.contains(i) else {
+                throw ScenarioFileError.badValue(file: file, key: prefix + k, why: "must be in \(range.lowerBound)...\(range.upperBound), got \(i)")
+            }
             return i
         }
-        func double(_ t: TOMLTable, _ k: String, prefix: String, min lo: Double) throws -> Double? {
+        func double(_ t: TOMLTable, _ k: String, prefix: String, in range: ClosedRange<Double>) throws -> Double? {
             guard let v = t[k] else { return nil }
-            guard let d = v.double ?? v.int.map(Double.init), d.isFinite else { throw bad(prefix + k, "wants a number", v) }
-            guard d >= lo else { throw ScenarioFileError.badValue(file: file, key: prefix + k, why: "must be at least \(lo), got \(d)") }
+            guard let d = v.double ?? v.int.map(Double.init) else { throw bad(prefix + k, "wants a number", v) }
+            guard d.isFinite, range.contains(d) else {
+                throw ScenarioFileError.badValue(file: file, key: prefix + k, why: "must be in \(range.lowerBound)...\(range.upperBound), got \(d)")
+            }
             return d
         }
         /// An array of tables (`[[name]]`); empty when absent.

@@ -4,6 +4,7 @@
 // cancels the work in flight (a pass already running finishes, and its result is dropped).
 import Foundation
 import TokenloomDecoding
+import TokenloomKernels
 
 public final class Session: @unchecked Sendable {
     public let scenario: Scenario
@@ -152,11 +153,7 @@ public final class Session: @unchecked Sendable {
         }
     }
 
-    public static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
+    public static func now() -> Double { MonotonicClock.seconds() }
 
     // MARK: - Engine
 

@@ -3,6 +3,7 @@
 // and a headless run that steps every decoder in lockstep as the Session does, to find each stop.
 import Foundation
 import TokenloomDecoding
+import TokenloomModels
 
 /// Something worth stopping at: the first pass where it happens (in one pane, or in any).
 public enum TourEvent: String, CaseIterable, Sendable {
@@ -38,21 +39,10 @@ public struct TourStop: Sendable, Equatable {
     }
 }
 
-public enum TourError: Error, CustomStringConvertible, Sendable {
+public enum TourError: UserFacingError, Sendable {
+    public var exitCode: Int32 { ExitStatus.badData }
     case mismatch(String)
     public var description: String { switch self { case .mismatch(let s): return s } }
-}
-
-/// A decoder shown under another title ("SJD · repeat-left"); everything else is the inner one's.
-final class LabelledDecoder: Decoder {
-    let inner: Decoder
-    let name: String
-    init(_ inner: Decoder, name: String) { self.inner = inner; self.name = name }
-    var prompt: [Int] { inner.prompt }
-    var generated: [Int] { inner.generated }
-    var stats: DecodeStats { inner.stats }
-    var isFinished: Bool { inner.isFinished }
-    func step() throws -> [TraceEvent] { try inner.step() }
 }
 
 /// What a headless run saw: every pane's events by pass.
@@ -69,43 +59,9 @@ public struct HeadlessRun: Sendable {
 }
 
 public enum Tour {
-    /// Builds a scenario file's panes: panes naming their own `model` are built from that model
-    /// (through ScenarioFactory.build, one call per model), then shown under their labels.
+    /// Builds a scenario file's panes under their labels (panes may name their own model).
     public static func build(_ file: ScenarioFile) throws -> Workspace {
-        try build(file.scenario, labels: file.labels)
-    }
-
-    public static func build(_ scenario: Scenario, labels: [String]) throws -> Workspace {
-        var models: [String] = []
-        for c in scenario.decoders { let m = c.model ?? scenario.modelRef; if !models.contains(m) { models.append(m) } }
-        var decoders = [Decoder?](repeating: nil, count: scenario.decoders.count)
-        var first: Workspace?
-        var notes: [String] = []
-        var fuser: [FuserGate] = []
-        for m in models {
-            let idx = scenario.decoders.indices.filter { (scenario.decoders[$0].model ?? scenario.modelRef) == m }
-            var sub = scenario
-            sub.modelRef = m
-            sub.decoders = idx.map { scenario.decoders[$0] }
-            let ws = try ScenarioFactory.build(sub)
-            if let f = first, f.presenter.layout != ws.presenter.layout {
-                throw SessionError.badScenario("\(m) shows its tokens differently from \(models[0]); panes must share one kind of model")
-            }
-            if first == nil { first = ws }
-            if let n = ws.note { notes.append(n) }
-            if fuser.isEmpty { fuser = ws.fuser }
-            for (k, i) in idx.enumerated() { decoders[i] = ws.decoders[k] }
-        }
-        guard var ws = first else { throw SessionError.badScenario("no decoders") }
-        ws.decoders = decoders.enumerated().map { i, d in
-            let d = d!
-            let label = i < labels.count ? labels[i] : d.name
-            return label == d.name ? d : LabelledDecoder(d, name: label)
-        }
-        if models.count > 1 { ws.title = "\(models.joined(separator: " vs ")) · \(scenario.prompt)" }
-        ws.note = notes.isEmpty ? nil : notes.joined(separator: "; ")
-        ws.fuser = fuser
-        return ws
+        try ScenarioFactory.build(file.scenario)
     }
 
     /// Steps every pane in lockstep, one pass per unfinished pane per tick, until all finish (or
@@ -131,7 +87,7 @@ public enum Tour {
     public static func firstPass(of event: TourEvent, pane: String?, in run: HeadlessRun, file: ScenarioFile? = nil) -> Int? {
         let panes = run.names.indices.filter { i in
             guard let p = pane else { return true }
-            return run.names[i] == p || file.map { i < $0.scenario.decoders.count && $0.scenario.decoders[i].name == p } ?? false
+            return run.names[i] == p || file.map { i < $0.labels.count && $0.labels[i] == p } ?? false
         }
         var best: Int?
         for i in panes {

@@ -3,8 +3,10 @@
 // ReplayDecoder plays back. Errors name the file and line.
 import Foundation
 import TokenloomDecoding
+import TokenloomModels
 
-public enum TraceFileError: Error, CustomStringConvertible, Sendable {
+public enum TraceFileError: UserFacingError, Sendable {
+    public var exitCode: Int32 { ExitStatus.badData }
     case unreadable(String)
     case empty(String)
     case badLine(file: String, line: Int, detail: String)

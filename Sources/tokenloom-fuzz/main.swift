@@ -9,6 +9,7 @@
 //   tokenloom-fuzz --check-seeds [--corpus DIR] [--builtin-models]   (each unmutated seed's outcome)
 //   tokenloom-fuzz --write-seeds DIR     (writes the built-in seeds, to refresh Tests/fuzz-corpus)
 import Foundation
+import TokenloomKernels
 import TokenloomModels
 
 struct Options {
@@ -84,9 +85,9 @@ for i in 0..<options.iterations {
     let seed = seeds[Int(rng.next() % UInt64(seeds.count))]
     let input = Mutator.mutate(seed, rng: &rng)
     if let path = options.saveLast { FileManager.default.createFile(atPath: path, contents: Data(input)) }
-    let t0 = DispatchTime.now().uptimeNanoseconds
+    let t0 = MonotonicClock.ms()
     let outcome = FuzzTarget.run(input)
-    let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+    let ms = MonotonicClock.ms() - t0
     slowest = max(slowest, ms)
     if ms > options.hangMs { hangs += 1; fputs("tokenloom-fuzz: input \(i) took \(Int(ms)) ms\n", stderr) }
     outcomes[outcome, default: 0] += 1

@@ -71,4 +71,4 @@ func fakeBuilder(_ decoders: @escaping @Sendable () -> [Decoder]) -> ScenarioBui
     { _ in Workspace(decoders: decoders(), presenter: IDPresenter(), title: "fake") }
 }
 
-let fakeScenario = Scenario(modelRef: "fake", prompt: "p", decoders: [DecoderChoice(name: "SJD")])
+let fakeScenario = Scenario(modelRef: "fake", prompt: "p", decoders: [ScenarioPane(.sjd)])

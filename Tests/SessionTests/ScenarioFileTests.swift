@@ -2,7 +2,8 @@
 // the line and column (syntax) or the key (unknown keys, bad values).
 import Foundation
 import Testing
-@testable import TokenloomSession
+@testable import TokenloomDecoding
+import TokenloomSession
 
 /// The package's examples/ folder (next to Tests/).
 func examplesFolder() -> String {
@@ -66,8 +67,9 @@ func shippedScenarios() -> [String] {
         #expect(sf.scenario.seed == 42 && !sf.scenario.chat)
         #expect(sf.labels == ["AR", "SJD repeat"])
         let d = sf.scenario.decoders[1]
-        #expect(d == DecoderChoice(name: "SJD", window: 8, temperature: 0.5, topK: 4, topP: 0.9, initScheme: "repeat",
-                                   model: "builtin:emoji-fused"))
+        var spec = DecoderSpec(kind: .sjd)
+        spec.window = 8; spec.temperature = 0.5; spec.topK = 4; spec.topP = 0.9; spec.initRandom = false
+        #expect(d == ScenarioPane(spec, label: "SJD repeat", model: "builtin:emoji-fused"))
         #expect(sf.tour == [TourStop(pass: 3, event: .firstRejection, decoder: "SJD repeat", note: "here")])
     }
 
@@ -93,7 +95,13 @@ func shippedScenarios() -> [String] {
             (minimal + "[[decoders]]\nname = \"SJD\"\ntemperature = \"hot\"\n",
              "x.toml: scenario key 'decoders[2].temperature' wants a number, got string"),
             (minimal + "[[decoders]]\nname = \"SJD\"\nwindow = 0\n",
-             "x.toml: scenario key 'decoders[2].window' must be at least 1, got 0"),
+             "x.toml: scenario key 'decoders[2].window' must be in 1...1024, got 0"),
+            (minimal + "[[decoders]]\nname = \"SJD\"\ntemperature = inf\n",
+             "x.toml: scenario key 'decoders[2].temperature' must be in 0.0...100.0, got inf"),
+            (minimal + "[[decoders]]\nname = \"fast\"\n",
+             "x.toml: scenario key 'decoders[2].name' is not a decoder: unknown decoder 'fast' (choose from ar, jacobi, sjd, sjd2, cntp, lookahead)"),
+            (minimal.replacingOccurrences(of: "prompt = \"red heart\"", with: "prompt = \"red heart\"\nmax_tokens = 9223372036854775807"),
+             "x.toml: scenario key 'max_tokens' must be in 1...1000000, got 9223372036854775807"),
             (minimal.replacingOccurrences(of: "[[decoders]]\nname = \"AR\"\n", with: ""),
              "x.toml: scenario key 'decoders' needs 1 to 4 [[decoders]] tables, got 0"),
             (minimal + "[[tour]]\nnote = \"n\"\n", "x.toml: scenario key 'tour[1].pass' or 'tour[1].event' is required"),

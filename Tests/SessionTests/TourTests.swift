@@ -33,7 +33,7 @@ import TokenloomModels
     @Test func headlessRunMatchesTheSession() throws {
         let sf = try load("04")
         let run = try Tour.run(try Tour.build(sf))
-        let session = Session(scenario: sf.scenario) { s in try Tour.build(s, labels: sf.labels) }
+        let session = Session(scenario: sf.scenario, builder: ScenarioFactory.build)
         session.start()
         #expect(session.waitUntilIdle(timeout: 60))
         for _ in 0..<run.passes { session.next() }

@@ -36,13 +36,22 @@ public struct DecodeSettings: Sendable {
     }
 }
 
-public enum DecodeError: Error, CustomStringConvertible, Sendable, Equatable {
+public enum DecodeError: UserFacingError, Sendable, Equatable {
+    /// A setting out of its range, or a decoder the model cannot run (exit 2).
     case badSettings(String)
+    /// A prompt the model cannot take (exit 2).
     case badInput(String)
+    /// A model the decoding needs is missing or unusable (exit 1).
+    case unavailable(String)
 
     public var description: String {
         switch self {
-        case .badSettings(let m), .badInput(let m): return m
+        case .badSettings(let m), .badInput(let m), .unavailable(let m): return m
         }
+    }
+
+    public var exitCode: Int32 {
+        if case .unavailable = self { return ExitStatus.badData }
+        return ExitStatus.badUsage
     }
 }

@@ -4,12 +4,10 @@
 //
 // Invariant between steps (after the first): the cache holds every committed position except the
 // last committed token, which is the first input of the next forward pass.
-#if canImport(Glibc)
-import Glibc
-#endif
+import TokenloomKernels
 import TokenloomModels
 
-final class DecodeState {
+public final class DecodeState {
     let model: CausalModel
     let settings: DecodeSettings
     let prompt: [Int]
@@ -44,14 +42,18 @@ final class DecodeState {
     /// One forward pass on `cache` (the main one unless given), counted and timed.
     /// Returns the logits and the `forward` event.
     func forward(_ tokens: [Int], on cache: KVCache? = nil) throws -> (Logits, TraceEvent) {
+        try forward(inputs: tokens.map { .token($0) }, on: cache)
+    }
+
+    /// The same for any model inputs (token ids or, for SJD2, noisy embeddings).
+    func forward(inputs: [ModelInput], on cache: KVCache? = nil) throws -> (Logits, TraceEvent) {
         let c = cache ?? self.cache
         let start = c.count
-        let t0 = monotonicMs()
-        let logits = try model.forward(tokens: tokens, cache: c)
-        let ms = monotonicMs() - t0
-        stats.forwardPasses += 1
-        stats.forwardMs += ms
-        return (logits, .forward(start: start, count: tokens.count, ms: ms))
+        let t0 = MonotonicClock.ms()
+        let logits = try model.forward(inputs, cache: c)
+        let event = TraceEvent.forward(start: start, count: inputs.count, ms: MonotonicClock.ms() - t0)
+        stats.record(event)
+        return (logits, event)
     }
 
     /// The processed row (logit processor applied) predicting absolute position `position`.
@@ -106,15 +108,20 @@ final class DecodeState {
             if isEnd(t) { break }
         }
         guard !kept.isEmpty else { return 0 }
-        events.append(.commit(start: length, tokens: kept))
+        emit(.commit(start: length, tokens: kept), into: &events)
         generated += kept
-        stats.tokensCommitted += kept.count
         if let last = kept.last, isEnd(last) {
             finish("eos", events: &events)
         } else if remaining <= 0 {
             finish("length", events: &events)
         }
         return kept.count
+    }
+
+    /// Appends `event` and counts it in the stats.
+    func emit(_ event: TraceEvent, into events: inout [TraceEvent]) {
+        stats.record(event)
+        events.append(event)
     }
 
     func finish(_ reason: String, events: inout [TraceEvent]) {
@@ -124,9 +131,16 @@ final class DecodeState {
     }
 }
 
-/// Milliseconds on a monotonic clock.
-func monotonicMs() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) * 1000 + Double(ts.tv_nsec) / 1e6
+/// A decoder whose prompt, output, counters and stop state live in a DecodeState: the five
+/// properties of the Decoder contract come from it.
+public protocol StateBackedDecoder: Decoder {
+    var state: DecodeState { get }
+}
+
+extension StateBackedDecoder {
+    public var prompt: [Int] { state.prompt }
+    public var generated: [Int] { state.generated }
+    public var stats: DecodeStats { state.stats }
+    public var isFinished: Bool { state.isFinished }
+    public var finishReason: String? { state.finishReason }
 }

@@ -15,6 +15,18 @@ public struct DecodeStats: Sendable, Equatable, Codable {
 
     public init() {}
 
+    /// Counts one event: the one update that live decoders (through DecodeState) and replayed
+    /// traces share, so their figures mean the same thing.
+    public mutating func record(_ event: TraceEvent) {
+        switch event {
+        case .forward(_, _, let ms): forwardPasses += 1; forwardMs += ms
+        case .accept: drafted += 1; accepted += 1
+        case .reject: drafted += 1
+        case .commit(_, let tokens): tokensCommitted += tokens.count
+        default: break
+        }
+    }
+
     /// Tokens committed per forward pass (1.0 for AR).
     public var tokensPerPass: Double { forwardPasses == 0 ? 0 : Double(tokensCommitted) / Double(forwardPasses) }
     /// accepted / drafted (0 when nothing was drafted).

@@ -1,6 +1,6 @@
 // TraceEvent's JSON form: one flat object per event, {"event": name, ...fields}. The only timing
 // field is `wall_ms` (in `forward`); every other field is identical for the same seed.
-// `TraceWriter` turns events into JSON Lines.
+// `TraceCoding` turns events into JSON Lines and back.
 #if canImport(Foundation)
 import Foundation
 #endif

@@ -2,19 +2,14 @@
 // distribution. The baseline every other decoder is measured against.
 import TokenloomModels
 
-public final class AutoregressiveDecoder: Decoder {
+public final class AutoregressiveDecoder: StateBackedDecoder {
     public let name = "AR"
-    let state: DecodeState
+    public let state: DecodeState
 
     public init(model: CausalModel, prompt: [Int], settings: DecodeSettings) throws {
         state = try DecodeState(model: model, prompt: prompt, settings: settings)
     }
 
-    public var prompt: [Int] { state.prompt }
-    public var generated: [Int] { state.generated }
-    public var stats: DecodeStats { state.stats }
-    public var isFinished: Bool { state.isFinished }
-    public var finishReason: String? { state.finishReason }
 
     public func step() throws -> [TraceEvent] {
         guard !state.isFinished else { return [] }

@@ -32,12 +32,12 @@ public struct CNTPBranch: Sendable, Equatable {
     }
 }
 
-public final class CNTPDecoder: Decoder {
+public final class CNTPDecoder: StateBackedDecoder {
     public let name = "CNTP"
     public let parameters: CNTPParameters
     /// Token ids that end a trial.
     public let punctuation: Set<Int>
-    let state: DecodeState
+    public let state: DecodeState
     public private(set) var branches: [CNTPBranch] = []
 
     /// The branch being explored: its distribution at the branch point, trials done so far,
@@ -62,11 +62,6 @@ public final class CNTPDecoder: Decoder {
         state = try DecodeState(model: model, prompt: prompt, settings: settings)
     }
 
-    public var prompt: [Int] { state.prompt }
-    public var generated: [Int] { state.generated }
-    public var stats: DecodeStats { state.stats }
-    public var isFinished: Bool { state.isFinished }
-    public var finishReason: String? { state.finishReason }
 
     /// The reference's punctuation set: the first id of each of `. , \n ? ! : ; ) ] }` encoded alone.
     public static func punctuationIDs(_ tokenizer: Tokenizing) -> Set<Int> {

@@ -8,11 +8,11 @@
 //   accept d_i while d_i == y_(i-1); commit y0 ... y(m-1); keep the cache for c, d1 ... d(m-1)
 import TokenloomModels
 
-public final class JacobiDecoder: Decoder {
+public final class JacobiDecoder: StateBackedDecoder {
     public let name = "Jacobi"
     public let W: Int
     public let initScheme: DraftInit
-    let state: DecodeState
+    public let state: DecodeState
     /// Guesses for the positions after the last committed token. // [<= W-1]
     var drafts: [Int] = []
 
@@ -23,11 +23,6 @@ public final class JacobiDecoder: Decoder {
         state = try DecodeState(model: model, prompt: prompt, settings: settings)
     }
 
-    public var prompt: [Int] { state.prompt }
-    public var generated: [Int] { state.generated }
-    public var stats: DecodeStats { state.stats }
-    public var isFinished: Bool { state.isFinished }
-    public var finishReason: String? { state.finishReason }
 
     public func step() throws -> [TraceEvent] {
         guard !state.isFinished else { return [] }
@@ -69,13 +64,11 @@ func verifyGreedy(drafts: [Int], y: [Int], firstPosition: Int, state: DecodeStat
                   events: inout [TraceEvent]) -> Int {
     var m = 1
     for (i, d) in drafts.enumerated() {
-        state.stats.drafted += 1
         if d == y[i] {
-            state.stats.accepted += 1
-            events.append(.accept(position: firstPosition + i, token: d, p: 1, q: 1, u: 0))
+            state.emit(.accept(position: firstPosition + i, token: d, p: 1, q: 1, u: 0), into: &events)
             m += 1
         } else {
-            events.append(.reject(position: firstPosition + i, token: d, p: 0, q: 1, u: 0))
+            state.emit(.reject(position: firstPosition + i, token: d, p: 0, q: 1, u: 0), into: &events)
             events.append(.resample(position: firstPosition + i, token: y[i]))
             break
         }

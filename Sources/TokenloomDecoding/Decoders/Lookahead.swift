@@ -21,10 +21,10 @@
 // engine, and a causal layout keeps Lookahead runnable on any model tokenloom loads.
 import TokenloomModels
 
-public final class LookaheadDecoder: Decoder {
+public final class LookaheadDecoder: StateBackedDecoder {
     public let name = "Lookahead"
     public let W: Int, N: Int, G: Int
-    let state: DecodeState
+    public let state: DecodeState
     /// key token -> continuations of N-1 tokens, oldest first. // [G][N-1]
     public private(set) var pool: [Int: [[Int]]] = [:]
     /// The last N-2 windows (oldest first) and their tokens by absolute position.
@@ -44,11 +44,6 @@ public final class LookaheadDecoder: Decoder {
         }
     }
 
-    public var prompt: [Int] { state.prompt }
-    public var generated: [Int] { state.generated }
-    public var stats: DecodeStats { state.stats }
-    public var isFinished: Bool { state.isFinished }
-    public var finishReason: String? { state.finishReason }
 
     public func step() throws -> [TraceEvent] {
         guard !state.isFinished else { return [] }

@@ -39,7 +39,7 @@ enum DraftQ {
 /// tests can show their power.
 enum SJDAcceptance { case speculative, acceptAlways }
 
-public final class SJDDecoder: Decoder {
+public final class SJDDecoder: StateBackedDecoder {
     public let name = "SJD"
     public let L: Int
     public let initScheme: DraftInit
@@ -47,7 +47,7 @@ public final class SJDDecoder: Decoder {
     /// Generated-token indices where the window is used (the reference's Jacobi interval, which
     /// leaves an image's header and last tokens to plain AR); nil: everywhere.
     public let jacobiRange: Range<Int>?
-    let state: DecodeState
+    public let state: DecodeState
     var rule = SJDAcceptance.speculative
     /// Drafts for the positions after the last committed token, with their q. // [<= L-1]
     var drafts: [(token: Int, q: DraftQ)] = []
@@ -59,11 +59,6 @@ public final class SJDDecoder: Decoder {
         state = try DecodeState(model: model, prompt: prompt, settings: settings)
     }
 
-    public var prompt: [Int] { state.prompt }
-    public var generated: [Int] { state.generated }
-    public var stats: DecodeStats { state.stats }
-    public var isFinished: Bool { state.isFinished }
-    public var finishReason: String? { state.finishReason }
 
     public func step() throws -> [TraceEvent] {
         guard !state.isFinished else { return [] }
@@ -103,14 +98,12 @@ public final class SJDDecoder: Decoder {
             let position = n + i
             let px = p[i - 1][x], qx = q.prob(x)
             let u = state.rng.uniform()
-            state.stats.drafted += 1
             let ratio = qx > 0 ? px / qx : (px > 0 ? Double.infinity : 0)
             if rule == .acceptAlways || u < min(1, ratio) {
-                state.stats.accepted += 1
-                events.append(.accept(position: position, token: x, p: px, q: qx, u: u))
+                state.emit(.accept(position: position, token: x, p: px, q: qx, u: u), into: &events)
                 out.append(x)
             } else {
-                events.append(.reject(position: position, token: x, p: px, q: qx, u: u))
+                state.emit(.reject(position: position, token: x, p: px, q: qx, u: u), into: &events)
                 let r = residual(p[i - 1], minus: q, draft: x)
                 events.append(.resample(position: position, token: r))
                 out.append(r)

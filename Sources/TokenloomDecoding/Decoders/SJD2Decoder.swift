@@ -12,8 +12,8 @@
 //            z' = alpha' ê0 + sbar' (z - alpha ê0) / sbar   (deterministic DDIM), and become clean
 //            (token y, q = p) at step 0
 //   refill   fresh slots of pure noise (z ~ N(0, I), step K) at the tail, back to W.
-// Schedules: `.byPosition` (the default) or `.perPass` (each pass moves a noisy slot one step: a slot needs K passes to come clean,
-// which caps throughput near W/K tokens per pass), or `.byPosition` (the window holds noise levels
+// Schedules: `.perPass` (each pass moves a noisy slot one step: a slot needs K passes to come clean,
+// which caps throughput near W/K tokens per pass), or `.byPosition`, the default (the window holds noise levels
 // increasing along it, as in the paper's Fig. 2: a slot that moves to window index i jumps, by one
 // deterministic DDIM step, to at most step floor(K i / W), so the front of the window is clean
 // however many tokens the last pass committed). Both are lossless: see the last comment line.
@@ -26,7 +26,7 @@ import Foundation
 #endif
 import TokenloomModels
 
-public final class SJD2Decoder: Decoder {
+public final class SJD2Decoder: StateBackedDecoder {
     /// How noisy slots move toward clean between passes (see the file comment).
     public enum Schedule: String, Sendable, CaseIterable { case perPass = "pass", byPosition = "position" }
 
@@ -35,7 +35,7 @@ public final class SJD2Decoder: Decoder {
     public let K: Int
     public let schedule: Schedule
     let model: ImageARModel
-    let state: DecodeState
+    public let state: DecodeState
     /// levels[s]: the model noise level of denoising step s (s = 0 clean ... K pure noise).
     let levels: [Int]
 
@@ -61,13 +61,6 @@ public final class SJD2Decoder: Decoder {
         state = try DecodeState(model: model, prompt: prompt, settings: settings)
     }
 
-    public var prompt: [Int] { state.prompt }
-    public var generated: [Int] { state.generated }
-    public var stats: DecodeStats { state.stats }
-    public var isFinished: Bool { state.isFinished }
-    public var finishReason: String? { state.finishReason }
-    /// The noise level of each window slot (0 = clean), for displays.
-    public var windowLevels: [Int] { slots.map { levels[$0.step] } }
 
     func noiseSlot() -> Slot {
         var z = [Float](repeating: 0, count: model.hp.d)
@@ -93,13 +86,9 @@ public final class SJD2Decoder: Decoder {
         let inputs: [ModelInput] = start.map { .token($0) } + slots.map {
             $0.step == 0 ? .token($0.token) : .embedding(w.modelSpace($0.z), level: levels[$0.step])
         }
-        let t0 = monotonicMs()
         let c0 = state.cache.count
-        let logits = try model.forward(inputs, cache: state.cache)
-        let ms = monotonicMs() - t0
-        state.stats.forwardPasses += 1
-        state.stats.forwardMs += ms
-        var events: [TraceEvent] = [.forward(start: c0, count: inputs.count, ms: ms)]
+        let (logits, fwd) = try state.forward(inputs: inputs)
+        var events: [TraceEvent] = [fwd]
         let r0 = start.count - 1                                  // row predicting position n + 1
         for (j, s) in slots.enumerated() where s.step == 0 {
             events.append(.draft(position: n + 1 + j, token: s.token, q: s.q.prob(s.token)))
@@ -115,14 +104,12 @@ public final class SJD2Decoder: Decoder {
             if s.step > 0 { out.append(y[i]); stopped = true; break }  // noisy input: commit a sample of p
             let px = p[i][s.token], qx = s.q.prob(s.token)
             let u = state.rng.uniform()
-            state.stats.drafted += 1
             let ratio = qx > 0 ? px / qx : (px > 0 ? Double.infinity : 0)
             if acceptAlways || u < min(1, ratio) {
-                state.stats.accepted += 1
-                events.append(.accept(position: position, token: s.token, p: px, q: qx, u: u))
+                state.emit(.accept(position: position, token: s.token, p: px, q: qx, u: u), into: &events)
                 out.append(s.token)
             } else {
-                events.append(.reject(position: position, token: s.token, p: px, q: qx, u: u))
+                state.emit(.reject(position: position, token: s.token, p: px, q: qx, u: u), into: &events)
                 let r = residual(p[i], minus: s.q, draft: s.token)
                 events.append(.resample(position: position, token: r))
                 out.append(r); stopped = true; break

@@ -2,19 +2,14 @@
 // Seed expansion: the four 64-bit state words are four successive outputs of splitmix64 started
 // at the user's seed, so every seed (0 included) gives a valid, well-mixed state.
 
+import TokenloomKernels
+
 public struct SeededRNG: RandomNumberGenerator, Sendable {
     private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
 
     public init(seed: UInt64) {
-        var x = seed
-        func splitmix() -> UInt64 {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        s0 = splitmix(); s1 = splitmix(); s2 = splitmix(); s3 = splitmix()
+        var x = SplitMix64(seed: seed)
+        s0 = x.next(); s1 = x.next(); s2 = x.next(); s3 = x.next()
     }
 
     private static func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }

@@ -42,7 +42,6 @@ public final class KVCache: @unchecked Sendable {
     }
 
     /// Bytes held by the preallocated storage.
-    public var allocatedBytes: Int { 2 * layers * capacity * kvDim * MemoryLayout<Float>.stride }
 
     /// Key / value row for (layer, position); for model code writing new positions.
     func keyRow(_ layer: Int, _ pos: Int) -> UnsafeMutablePointer<Float> { keys[layer] + pos * kvDim }

@@ -63,8 +63,6 @@ public final class GGUFFile: @unchecked Sendable {
     public let dataOffset: Int
     let storage: GGUFStorage
 
-    public var fileSize: Int { storage.count }
-
     /// Opens and validates `path`. Throws GGUFError for anything missing or malformed.
     public convenience init(path: String) throws {
         var st = stat()
@@ -222,12 +220,6 @@ public final class GGUFFile: @unchecked Sendable {
         guard let v = metadata[key] else { throw GGUFError(.missingKey, path: path, "missing metadata key '\(key)'") }
         guard let i = v.int else { throw GGUFError(.badValue, path: path, "metadata '\(key)' should be an integer, got \(v.summary)") }
         return i
-    }
-
-    public func requireString(_ key: String) throws -> String {
-        guard let v = metadata[key] else { throw GGUFError(.missingKey, path: path, "missing metadata key '\(key)'") }
-        guard let s = v.string else { throw GGUFError(.badValue, path: path, "metadata '\(key)' should be a string, got \(v.summary)") }
-        return s
     }
 
     public func requireFloat(_ key: String) throws -> Float {

@@ -28,6 +28,8 @@ public struct ImageARHyperparameters: Sendable, Equatable {
 }
 
 public struct ImageARWeights: Sendable {
+    /// `general.architecture` of a tokenloom image model.
+    public static let architecture = "tokenloom-image"
     public var hp: ImageARHyperparameters
     public var textTokenEmbedding: [Float]    // [textVocab, d]; row 0 = unknown token
     public var textPosition: [Float]          // [T, d]
@@ -60,7 +62,7 @@ public struct ImageARWeights: Sendable {
     public init(file: GGUFFile) throws {
         let path = file.path
         let a = "tokenloom-image."
-        guard file.architecture == "tokenloom-image" else {
+        guard file.architecture == Self.architecture else {
             throw ModelError.unknownArchitecture(path: path, name: file.architecture ?? "(none)")
         }
         let fused = file.metadata[a + "fused"]?.bool ?? false

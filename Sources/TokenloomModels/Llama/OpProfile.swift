@@ -1,19 +1,11 @@
 // OpProfile: wall time per op of LlamaModel's forward, for `tokenloom bench engine --breakdown`.
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import TokenloomKernels
 
 public final class OpProfile: @unchecked Sendable {
     public private(set) var nanoseconds: [String: UInt64] = [:]
     public init() {}
 
-    static func now() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
+    static func now() -> UInt64 { MonotonicClock.ns() }
 
     /// Adds the time since `start` to `op` and returns now (for chaining).
     @discardableResult

@@ -58,41 +58,14 @@ struct BPEMerger: Sendable {
         var next = [Int](1...n)
         var alive = [Bool](repeating: true, count: n)
         // Min-heap of (rank << 32 | left index): lowest rank first, then leftmost.
-        var heap: [UInt64] = []
-        heap.reserveCapacity(n)
-        func push(_ key: UInt64) {
-            heap.append(key)
-            var i = heap.count - 1
-            while i > 0 {
-                let p = (i - 1) / 2
-                if heap[p] <= heap[i] { break }
-                heap.swapAt(p, i); i = p
-            }
-        }
-        func pop() -> UInt64 {
-            let top = heap[0]
-            let last = heap.removeLast()
-            if !heap.isEmpty {
-                heap[0] = last
-                var i = 0
-                while true {
-                    let a = 2 * i + 1, b = a + 1
-                    var m = i
-                    if a < heap.count && heap[a] < heap[m] { m = a }
-                    if b < heap.count && heap[b] < heap[m] { m = b }
-                    if m == i { break }
-                    heap.swapAt(m, i); i = m
-                }
-            }
-            return top
-        }
+        var heap = BinaryHeap<UInt64>(capacity: n, precedes: <)
         func consider(_ i: Int) {
             guard i >= 0, next[i] < n, let hit = lookup(sym[i], sym[next[i]]) else { return }
-            push(UInt64(hit.rank) << 32 | UInt64(i))
+            heap.push(UInt64(hit.rank) << 32 | UInt64(i))
         }
         for i in 0..<(n - 1) { consider(i) }
         while !heap.isEmpty {
-            let key = pop()
+            let key = heap.pop()
             let i = Int(key & 0xFFFF_FFFF), rank = UInt32(key >> 32)
             guard alive[i] else { continue }
             let j = next[i]

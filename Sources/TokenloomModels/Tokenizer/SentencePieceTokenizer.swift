@@ -160,42 +160,16 @@ public final class SentencePieceTokenizer: GGUFTokenizer, Sendable {
         // Max-heap of candidate pairs: highest score, then leftmost. `size` detects stale entries.
         struct Pair { let score: Float; let left: Int; let right: Int; let size: Int }
         func before(_ a: Pair, _ b: Pair) -> Bool { a.score > b.score || (a.score == b.score && a.left < b.left) }
-        var heap: [Pair] = []
-        func push(_ p: Pair) {
-            heap.append(p)
-            var c = heap.count - 1
-            while c > 0 {
-                let parent = (c - 1) / 2
-                if !before(heap[c], heap[parent]) { break }
-                heap.swapAt(c, parent); c = parent
-            }
-        }
-        func pop() -> Pair {
-            let top = heap[0]
-            let last = heap.removeLast()
-            if !heap.isEmpty {
-                heap[0] = last
-                var c = 0
-                while true {
-                    let a = 2 * c + 1, b = a + 1
-                    var m = c
-                    if a < heap.count && before(heap[a], heap[m]) { m = a }
-                    if b < heap.count && before(heap[b], heap[m]) { m = b }
-                    if m == c { break }
-                    heap.swapAt(m, c); c = m
-                }
-            }
-            return top
-        }
+        var heap = BinaryHeap<Pair>(precedes: before)
         func consider(_ l: Int, _ r: Int) {
             guard l >= 0, r < n else { return }
             let size = len[l] + len[r]
             guard let id = tokenIDs[ByteKey(s[start[l]..<(start[l] + size)])] else { return }
-            push(Pair(score: scores[Int(id)], left: l, right: r, size: size))
+            heap.push(Pair(score: scores[Int(id)], left: l, right: r, size: size))
         }
         for j in 0..<(n - 1) { consider(j, j + 1) }
         while !heap.isEmpty {
-            let p = pop()
+            let p = heap.pop()
             guard len[p.left] > 0, len[p.right] > 0, len[p.left] + len[p.right] == p.size else { continue }
             len[p.left] += len[p.right]
             len[p.right] = 0

@@ -5,8 +5,10 @@
 import Glibc
 #endif
 import CNcursesw
+import TokenloomModels
 
-public enum TerminalError: Error, CustomStringConvertible {
+public enum TerminalError: UserFacingError {
+    public var exitCode: Int32 { ExitStatus.badUsage }
     case notATerminal
     case noTERM
     case unknownTerminal(String)

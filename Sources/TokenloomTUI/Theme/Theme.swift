@@ -1,7 +1,8 @@
-// Theme: the named colours every view draws with, loaded from TOML (themes/*.toml). Keys are a
-// fixed list (ThemeKey); a theme file may leave keys out (they come from the dark theme) but
-// may not name unknown ones.
+// Theme: the named colours every view draws with, loaded from TOML (the built-in ones are the
+// resources Resources/themes/*.toml). Keys are a fixed list (ThemeKey); a theme file may leave
+// keys out (they come from the dark theme) but may not name unknown ones.
 import Foundation
+import TokenloomModels
 import TOMLKit
 import TokenloomSession
 
@@ -13,7 +14,8 @@ public enum ThemeKey: String, CaseIterable, Sendable {
     case overlayBackground = "overlay_bg", overlayForeground = "overlay_fg"
 }
 
-public enum ThemeError: Error, CustomStringConvertible, Sendable {
+public enum ThemeError: UserFacingError, Sendable {
+    public var exitCode: Int32 { ExitStatus.badData }
     case syntax(file: String, line: Int, column: Int, message: String)
     case unknownKey(file: String, key: String)
     case badValue(file: String, key: String, value: String)
@@ -73,9 +75,21 @@ public struct Theme: Sendable, Equatable {
 
     public static let builtinNames = ["dark", "light", "high-contrast"]
 
-    /// A built-in theme by name (from the text shipped in the binary, which equals themes/NAME.toml).
+    /// The text of a built-in theme: the TOML file shipped as a resource (Resources/themes/NAME.toml).
+    static func builtinText(_ name: String) -> String? {
+        guard builtinNames.contains(name) else { return nil }
+        let candidates = [Bundle.module.resourceURL?.appendingPathComponent("Resources/themes/\(name).toml"),
+                          Bundle.module.bundleURL.appendingPathComponent("Resources/themes/\(name).toml"),
+                          Bundle.module.resourceURL?.appendingPathComponent("themes/\(name).toml")]
+        for case let url? in candidates {
+            if let data = FileManager.default.contents(atPath: url.path) { return String(decoding: data, as: UTF8.self) }
+        }
+        return nil
+    }
+
+    /// A built-in theme by name.
     public static func builtin(_ name: String) -> Theme? {
-        guard let text = BuiltinThemes.text[name] else { return nil }
+        guard let text = builtinText(name) else { return nil }
         return try? parse(text, file: "themes/\(name).toml", base: name == "dark" ? nil : builtin("dark"))
     }
 

@@ -60,17 +60,16 @@ struct BenchCNTPCommand: ParsableCommand {
     func run() throws {
         var qs = try Self.readQuestions(questions)
         if limit > 0 { qs = Array(qs.prefix(limit)) }
-        let loaded = try LoadedModel(model)
-        let punctuation = CNTPDecoder.punctuationIDs(loaded.tokenizer)
-        let prompts = try qs.map { try loaded.promptTokens($0.question, chat: true, maxNew: maxTokens) }
+        let target = try ModelTarget.load(model.model, threads: model.threads, checking: [DecoderSpec(kind: .cntp)])
+        guard case .text(_, let tokenizer) = target.content else { return }
+        let prompts = try qs.map { try target.prepare(prompt: $0.question, chat: true, maxNewTokens: maxTokens) }
 
         func solve(_ kind: DecoderKind, sampler: SamplerSettings, seed: UInt64, index: Int) throws -> (correct: Bool, passes: Int, branches: Int) {
-            let settings = DecodeSettings(maxNewTokens: maxTokens, sampler: sampler, seed: seed,
-                                          isEnd: { [tok = loaded.tokenizer] in tok.isEndOfGeneration($0) })
-            let d = try DecoderSpec(kind: kind).make(model: loaded.model, prompt: prompts[index], settings: settings,
-                                                     punctuation: punctuation)
+            var spec = DecoderSpec(kind: kind)
+            spec.temperature = sampler.temperature; spec.topK = sampler.topK; spec.topP = sampler.topP
+            let d = try target.makeDecoder(spec, for: prompts[index], seed: seed)
             try runDecoder(d)
-            let text = loaded.tokenizer.decode(d.generated)
+            let text = tokenizer.decode(d.generated)
             let answer = try SelfConsistency.answer(in: text)
             let branches = (d as? CNTPDecoder)?.branches.count ?? 0
             return (answer == qs[index].answer, d.stats.forwardPasses, branches)

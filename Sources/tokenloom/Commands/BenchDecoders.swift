@@ -27,6 +27,16 @@ struct BenchDecodersCommand: ParsableCommand {
 
     struct Prompt { let category: String; let text: String }
 
+    /// AR first (the baseline), then each named decoder once.
+    static func textSpecs(_ list: String, _ options: DecoderOptions) throws -> [DecoderSpec] {
+        var kinds = [DecoderKind.ar]
+        for name in list.split(separator: ",") where !name.allSatisfy({ $0 == " " }) {
+            let k = try DecoderRegistry.lookup(String(name)).kind
+            if !kinds.contains(k) { kinds.append(k) }
+        }
+        return kinds.map(options.spec)
+    }
+
     static func readPrompts(_ path: String) throws -> [Prompt] {
         guard let data = FileManager.default.contents(atPath: path) else { throw CLIError.data("cannot read the prompt file \(path)") }
         var out: [Prompt] = []
@@ -60,34 +70,28 @@ struct BenchDecodersCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let img = try ImageModelCLI.open(model) { return try runImage(img, options: image) }
-        if image.seeds != 1 { throw CLIError.usage("--seeds is for image models") }
-        var kinds = [DecoderKind.ar]
-        for name in (decoders ?? "jacobi,lookahead,sjd").split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
-            let k = try DecoderOptions.kind(name)
-            if !kinds.contains(k) { kinds.append(k) }
+        if try ModelTarget.domain(of: model.model) == .image {
+            return try runImage(try ModelTarget.load(model.model, threads: model.threads), options: image)
         }
+        let specs = try Self.textSpecs(decoders ?? "jacobi,lookahead,sjd", decoding)
+        let target = try ModelTarget.load(model.model, threads: model.threads, checking: specs)
+        if image.seeds != 1 { throw CLIError.usage("--seeds is for image models") }
         let list = try Self.readPrompts(prompts)
-        let loaded = try LoadedModel(model)
-        let punctuation = CNTPDecoder.punctuationIDs(loaded.tokenizer)
         var rows: [Row] = []
         for (pi, p) in list.enumerated() {
-            let tokens = try loaded.promptTokens(p.text, chat: chat, maxNew: decoding.maxTokens)
+            let prepared = try target.prepare(prompt: p.text, chat: chat, maxNewTokens: decoding.maxTokens)
             var arGreedy: [Int]?
-            for k in kinds {
-                let settings = decoding.settings(k, seed: decoding.seed, tokenizer: loaded.tokenizer)
-                let d: Decoder
-                do {
-                    d = try decoding.spec(k).make(model: loaded.model, prompt: tokens, settings: settings, punctuation: punctuation)
-                } catch let e as DecodeError { throw CLIError.usage(e.description) }
+            for spec in specs {
+                let d = try target.makeDecoder(spec, for: prepared, seed: decoding.seed)
+                let greedy = spec.sampler(on: .text).isGreedy
                 let wall = try runDecoder(d)
-                if k == .ar && settings.sampler.isGreedy { arGreedy = d.generated }
-                let matches: Bool? = settings.sampler.isGreedy ? arGreedy.map { $0 == d.generated } : nil
-                rows.append(Row(decoder: k.rawValue, category: p.category, prompt: pi, forward_passes: d.stats.forwardPasses,
+                if spec.kind == .ar && greedy { arGreedy = d.generated }
+                let matches: Bool? = greedy ? arGreedy.map { $0 == d.generated } : nil
+                rows.append(Row(decoder: spec.kind.rawValue, category: p.category, prompt: pi, forward_passes: d.stats.forwardPasses,
                                 tokens: d.generated.count, tokens_per_pass: d.stats.tokensPerPass, wall_ms: wall,
                                 drafted: d.stats.drafted, accepted: d.stats.accepted, matches_ar: matches))
                 if !output.json {
-                    fputs("prompt \(pi) [\(p.category)] \(k.rawValue): \(d.generated.count) tokens, \(d.stats.forwardPasses) passes, "
+                    fputs("prompt \(pi) [\(p.category)] \(spec.kind.rawValue): \(d.generated.count) tokens, \(d.stats.forwardPasses) passes, "
                           + String(format: "%.0f ms", wall) + "\n", stderr)
                 }
             }
@@ -95,7 +99,7 @@ struct BenchDecodersCommand: ParsableCommand {
         let arRows = rows.filter { $0.decoder == "ar" }
         let arRate = Double(arRows.reduce(0) { $0 + $1.tokens }) / max(arRows.reduce(0) { $0 + $1.wall_ms }, 1e-9)
         var summaries: [Summary] = []
-        for k in kinds {
+        for k in specs.map(\.kind) {
             let r = rows.filter { $0.decoder == k.rawValue }
             let passes = r.reduce(0) { $0 + $1.forward_passes }, toks = r.reduce(0) { $0 + $1.tokens }
             let wall = r.reduce(0) { $0 + $1.wall_ms }
@@ -115,7 +119,7 @@ struct BenchDecodersCommand: ParsableCommand {
         }
         if output.json {
             struct Out: Encodable { let model: String; let prompts: Int; let max_tokens: Int; let summary: [Summary]; let runs: [Row] }
-            print(try jsonString(Out(model: loaded.model.displayName, prompts: list.count, max_tokens: decoding.maxTokens,
+            print(try jsonString(Out(model: target.displayName, prompts: list.count, max_tokens: decoding.maxTokens,
                                      summary: summaries, runs: rows)))
         } else {
             print("decoder     passes  tokens  tok/pass   wall ms    tok/s  speed-up  accept  == AR")

@@ -8,6 +8,7 @@ import ArgumentParser
 import Foundation
 import TokenloomModels
 import TokenloomDecoding
+import TokenloomKernels
 
 struct ImageBenchOptions: ParsableArguments {
     @Option(help: "Image models: runs per prompt; run s of prompt i uses seed base + i*N + s.")
@@ -31,27 +32,23 @@ struct ImageBenchOptions: ParsableArguments {
 }
 
 extension BenchDecodersCommand {
-    /// A decoder column: its label, kind, (sjd) the draft initialisation and (sjd2) the noise schedule.
-    struct ImageEntry {
-        let label: String; let kind: DecoderKind; let initRandom: Bool?
-        var schedule: SJD2Decoder.Schedule? = nil
-    }
+    /// A decoder column: its label and spec; besides the registry's names, sjd-random / sjd-repeat
+    /// (SJD's draft initialisation) and sjd2-pass / sjd2-position (SJD2's noise schedule).
+    struct ImageEntry { let label: String; let spec: DecoderSpec }
 
-    static func imageEntries(_ list: String) throws -> [ImageEntry] {
-        var out = [ImageEntry(label: "ar", kind: .ar, initRandom: nil)]
+    static func imageEntries(_ list: String, _ options: DecoderOptions) throws -> [ImageEntry] {
+        var out = [ImageEntry(label: "ar", spec: options.spec(.ar))]
         for name in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) where !name.isEmpty {
-            let entry: ImageEntry
+            var spec: DecoderSpec
             switch name {
-            case "sjd-random": entry = ImageEntry(label: name, kind: .sjd, initRandom: true)
-            case "sjd-repeat": entry = ImageEntry(label: name, kind: .sjd, initRandom: false)
-            case "sjd2-pass": entry = ImageEntry(label: name, kind: .sjd2, initRandom: nil, schedule: .perPass)
-            case "sjd2-position": entry = ImageEntry(label: name, kind: .sjd2, initRandom: nil, schedule: .byPosition)
-            default:
-                let k = try DecoderOptions.kind(name)
-                try ImageModelCLI.check(k)
-                entry = ImageEntry(label: name, kind: k, initRandom: nil)
+            case "sjd-random", "sjd-repeat": spec = options.spec(.sjd); spec.initRandom = name == "sjd-random"
+            case "sjd2-pass", "sjd2-position":
+                spec = options.spec(.sjd2); spec.sjd2Schedule = name == "sjd2-pass" ? .perPass : .byPosition
+            default: spec = options.spec(try DecoderRegistry.lookup(name).kind)
             }
-            if !out.contains(where: { $0.label == entry.label }) { out.append(entry) }
+            try spec.entry.check(.image)
+            try spec.validate()
+            if !out.contains(where: { $0.label == name }) { out.append(ImageEntry(label: name, spec: spec)) }
         }
         return out
     }
@@ -86,10 +83,11 @@ extension BenchDecodersCommand {
         let note: String
     }
 
-    func runImage(_ img: ImageModelCLI, options: ImageBenchOptions) throws {
-        let entries = try Self.imageEntries(decoders ?? "sjd,sjd-repeat,sjd2")
+    func runImage(_ target: ModelTarget, options: ImageBenchOptions) throws {
+        guard let weights = target.imageWeights else { return }
+        let entries = try Self.imageEntries(decoders ?? "sjd,sjd-repeat,sjd2", decoding)
         let list = try Self.readPrompts(prompts)
-        let untrained = list.filter { img.weights.promptIndex($0.text) == nil }.map(\.text)
+        let untrained = list.filter { weights.promptIndex($0.text) == nil }.map(\.text)
         if !untrained.isEmpty {
             fputs("note: not in training, so not scored: \(untrained.joined(separator: ", "))\n", stderr)
         }
@@ -97,20 +95,18 @@ extension BenchDecodersCommand {
         // Every (prompt, seed) run gets its own seed, base + prompt index x seeds + s, so the runs'
         // random streams are independent; every decoder of a run shares it.
         for (pi, p) in list.enumerated() {
-            let m = try img.conditioned(on: p.text)
+            let prepared = try target.prepare(prompt: p.text, maxNewTokens: weights.hp.imageTokens)
             for s in 0..<options.seeds {
                 let seed = decoding.seed &+ UInt64(pi * options.seeds + s)
                 for e in entries {
-                    var spec = img.spec(e.kind, decoding, initRandom: e.initRandom)
-                    if let sc = e.schedule { spec.sjd2Schedule = sc }
-                    let d = try img.make(spec, model: m, settings: img.settings(e.kind, decoding, seed: seed))
+                    let d = try target.makeDecoder(e.spec, for: prepared, seed: seed)
                     var positions = 0
-                    let c0 = threadCpuMs()
+                    let c0 = MonotonicClock.threadCpuMs()
                     let wall = try runDecoder(d) { events in
                         for ev in events { if case .forward(_, let c, _) = ev { positions += c } }
                     }
-                    let cpu = threadCpuMs() - c0
-                    let score = img.score(d.generated, prompt: p.text)
+                    let cpu = MonotonicClock.threadCpuMs() - c0
+                    let score = ImageScore(d.generated, prompt: p.text, weights: weights)
                     rows.append(ImageRow(decoder: e.label, category: p.category, prompt: p.text, seed: seed,
                                          forward_passes: d.stats.forwardPasses, positions: positions,
                                          tokens: d.generated.count, wall_ms: wall, cpu_ms: cpu, drafted: d.stats.drafted,
@@ -147,7 +143,7 @@ extension BenchDecodersCommand {
                 acceptance_rate: drafted == 0 ? 0 : Double(accepted) / Double(drafted), quality: quality,
                 projected_ms_per_image: Double(passes) / images * msPerPass))
         }
-        let costs = try Self.passCosts(try img.conditioned(on: list[0].text), ks: [1, 16, 80])
+        let costs = try Self.passCosts(try target.prepare(prompt: list[0].text, maxNewTokens: 1).image!, ks: [1, 16, 80])
         let projection = Projection(
             model_gb: options.projectModelGb, bandwidth_gbs: options.projectBandwidthGbs, ms_per_pass: msPerPass,
             note: "a projection, not a measurement: a memory-bound pass reads every weight once whatever its position "
@@ -157,13 +153,13 @@ extension BenchDecodersCommand {
                 let model: String; let prompts: Int; let seeds: Int; let temperature: Double
                 let summary: [ImageSummary]; let pass_cost: [PassCost]; let projection: Projection; let runs: [ImageRow]
             }
-            print(try jsonString(Out(model: img.ref, prompts: list.count, seeds: options.seeds,
-                                     temperature: img.settings(.ar, decoding, seed: 0).sampler.temperature,
+            print(try jsonString(Out(model: target.ref, prompts: list.count, seeds: options.seeds,
+                                     temperature: decoding.spec(.ar).sampler(on: .image).temperature,
                                      summary: summaries, pass_cost: costs, projection: projection, runs: rows)))
             return
         }
-        print("\(img.ref): \(list.count) prompts x \(options.seeds) seeds, "
-              + String(format: "temperature %.2f", img.settings(.ar, decoding, seed: 0).sampler.temperature)
+        print("\(target.ref): \(list.count) prompts x \(options.seeds) seeds, "
+              + String(format: "temperature %.2f", decoding.spec(.ar).sampler(on: .image).temperature)
               + "; sjd window \(decoding.window ?? 16), sjd2 window \(decoding.window ?? 80) levels \(decoding.levels ?? 20)")
         print("decoder     passes/img  tok/pass  positions/img  wall ms/img  cpu ms/img  speed-up passes  wall    cpu  retrieval  pixel err  projected ms/img")
         for s in summaries {
@@ -192,9 +188,9 @@ extension BenchDecodersCommand {
             var c: [Double] = [], w: [Double] = []
             for _ in 0..<repeats {
                 let cache = m.makeCache()
-                let c0 = threadCpuMs(), w0 = wallMs()
+                let c0 = MonotonicClock.threadCpuMs(), w0 = MonotonicClock.ms()
                 _ = try m.forward(inputs, cache: cache)
-                w.append(wallMs() - w0); c.append(threadCpuMs() - c0)
+                w.append(MonotonicClock.ms() - w0); c.append(MonotonicClock.threadCpuMs() - c0)
             }
             cpu[k] = c.sorted()[c.count / 2]; wall[k] = w.sorted()[w.count / 2]
         }
@@ -204,11 +200,4 @@ extension BenchDecodersCommand {
             return PassCost(k: k, cpu_ms: c, wall_ms: w, relative: c / max(one, 1e-9))
         }
     }
-}
-
-/// CPU time of the calling thread in milliseconds.
-func threadCpuMs() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-    return Double(ts.tv_sec) * 1000 + Double(ts.tv_nsec) / 1e6
 }

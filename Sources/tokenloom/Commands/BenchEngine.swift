@@ -58,8 +58,7 @@ struct BenchEngineCommand: ParsableCommand {
     }
 
     func run() throws {
-        let path: String
-        do { path = try ModelStore.resolve(model.model) } catch { throw CLIError.data("\(error)") }
+        let path = try ModelStore.resolve(model.model)
         let threads = model.threads ?? Parallel.coreCount
         let m = try ModelLoader.load(path: path, threads: threads, cacheCapacity: 1024)
         let prefix = 64, ks = [1, 2, 4, 8, 16, 32, 64]
@@ -153,7 +152,7 @@ struct BenchEngineCommand: ParsableCommand {
     private func argmax(_ v: [Float]) -> Int { v.indices.max { v[$0] < v[$1] } ?? 0 }
 
     private func time(_ body: () throws -> Void) rethrows -> Double {
-        let t0 = wallMs(); try body(); return wallMs() - t0
+        let t0 = MonotonicClock.ms(); try body(); return MonotonicClock.ms() - t0
     }
 
     private func median(_ n: Int, _ sample: () throws -> Double) rethrows -> Double {

@@ -74,13 +74,11 @@ struct BenchMemoryCommand: ParsableCommand {
     }
 
     func textRun(_ report: inout Report) throws {
-        let loaded = try LoadedModel(model)
-        let prompt = try loaded.promptTokens("Write a long story about a lighthouse keeper.", chat: false, maxNew: tokens)
-        var settings = DecodeSettings(maxNewTokens: tokens, sampler: .greedy, seed: 0, isEnd: nil)
-        settings.isEnd = nil  // EOS ignored: the run is exactly --tokens long
-        let d: Decoder
-        do { d = try DecoderSpec(kind: .ar).make(model: loaded.model, prompt: prompt, settings: settings, punctuation: []) }
-        catch let e as DecodeError { throw CLIError.usage(e.description) }
+        let target = try ModelTarget.load(model.model, threads: model.threads, checking: [DecoderSpec(kind: .ar)])
+        let prepared = try target.prepare(prompt: "Write a long story about a lighthouse keeper.", maxNewTokens: tokens)
+        // EOS ignored: the run is exactly --tokens long.
+        let settings = DecodeSettings(maxNewTokens: tokens, sampler: .greedy, seed: 0, isEnd: nil)
+        let d = try DecoderSpec(kind: .ar).make(DecoderInputs(model: prepared.model, prompt: prepared.tokens, settings: settings))
         report.text_model = model.model
         report.text_curve.append(Point(at: 0, rss_mib: Self.rss().now))
         var next = every
@@ -95,20 +93,17 @@ struct BenchMemoryCommand: ParsableCommand {
     }
 
     func imageRun(_ report: inout Report) throws {
-        var options = model
-        options.model = imageModel
-        guard let img = try ImageModelCLI.open(options) else {
+        let target = try ModelTarget.load(imageModel, threads: model.threads)
+        guard target.domain == .image else {
             throw CLIError.usage("--image-model \(imageModel) is not an image model")
         }
-        let decoding = try DecoderOptions.parse([])
         let kinds: [DecoderKind] = [.ar, .sjd, .sjd2]
         let prompts = ["grinning face", "red heart", "sun", "thumbs up"]
         report.image_model = imageModel
         report.image_curve.append(Point(at: 0, rss_mib: Self.rss().now))
         for i in 0..<imageRuns {
-            let kind = kinds[i % kinds.count]
-            let m = try img.conditioned(on: prompts[i % prompts.count])
-            let d = try img.make(img.spec(kind, decoding), model: m, settings: img.settings(kind, decoding, seed: UInt64(i)))
+            let prepared = try target.prepare(prompt: prompts[i % prompts.count], maxNewTokens: 1)
+            let d = try target.makeDecoder(DecoderSpec(kind: kinds[i % kinds.count]), for: prepared, seed: UInt64(i))
             try runDecoder(d)
             report.image_curve.append(Point(at: i + 1, rss_mib: Self.rss().now))
         }

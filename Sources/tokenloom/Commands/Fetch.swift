@@ -18,7 +18,7 @@ struct FetchCommand: ParsableCommand {
         }
         var fetcher = ModelFetcher(model: model, progress: { fputs("tokenloom: \($0)\n", stderr) })
         fetcher.showToolProgress = isatty(2) != 0
-        do { try fetcher.fetch() } catch let e as StoreError { throw CLIError.data(e.description) }
+        try fetcher.fetch()
         print(ModelStore.cachedPath(of: model))
     }
 }

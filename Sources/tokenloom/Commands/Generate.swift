@@ -15,8 +15,8 @@ struct GenerateCommand: ParsableCommand {
     @OptionGroup var decoding: DecoderOptions
     @OptionGroup var image: ImageOutputOptions
 
-    @Option(help: "Decoder: ar, jacobi, sjd, cntp, lookahead; sjd2 on image models.")
-    var decoder: String = "ar"
+    @Option(help: "The decoder (sjd2 on image models; cntp and lookahead on text).")
+    var decoder: DecoderKind = .ar
 
     @Option(help: "Write the trace (JSON Lines) to this file.")
     var trace: String?
@@ -39,20 +39,14 @@ struct GenerateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let kind = try DecoderOptions.kind(decoder)
-        if let img = try ImageModelCLI.open(model) { return try runImage(img, kind: kind) }
+        let spec = decoding.spec(decoder)
+        let target = try ModelTarget.load(model.model, threads: model.threads, checking: [spec])
+        if target.domain == .image { return try runImage(target, spec: spec) }
         if image.png != nil { throw CLIError.usage("--png needs an image model (builtin:emoji)") }
-        let loaded = try LoadedModel(model)
-        let promptTokens = try loaded.promptTokens(prompt.prompt, chat: prompt.chat, maxNew: decoding.maxTokens)
-        let spec = decoding.spec(kind)
-        let punctuation = CNTPDecoder.punctuationIDs(loaded.tokenizer)
-        func make(_ seed: UInt64) throws -> Decoder {
-            do {
-                return try spec.make(model: loaded.model, prompt: promptTokens,
-                                     settings: decoding.settings(kind, seed: seed, tokenizer: loaded.tokenizer),
-                                     punctuation: punctuation)
-            } catch let e as DecodeError { throw CLIError.usage(e.description) }
-        }
+        let prepared = try target.prepare(prompt: prompt.prompt, chat: prompt.chat, maxNewTokens: decoding.maxTokens)
+        guard case .text(_, let tokenizer) = target.content else { return }
+        let promptTokens = prepared.tokens
+        func make(_ seed: UInt64) throws -> Decoder { try target.makeDecoder(spec, for: prepared, seed: seed) }
 
         if let n = samples {
             var all: [[Int]] = []
@@ -69,11 +63,8 @@ struct GenerateCommand: ParsableCommand {
             for i in 0..<n {
                 let d = try make(decoding.seed &+ UInt64(i))
                 try runDecoder(d)
-                let text = loaded.tokenizer.decode(d.generated)
-                let answer: String?
-                do { answer = try SelfConsistency.answer(in: text, pattern: answerPattern) } catch let e as DecodeError {
-                    throw CLIError.usage(e.description)
-                }
+                let text = tokenizer.decode(d.generated)
+                let answer = try SelfConsistency.answer(in: text, pattern: answerPattern)
                 chains.append(ChainResult(seed: decoding.seed &+ UInt64(i), tokens: d.generated, text: text, answer: answer))
             }
             let vote = SelfConsistency.vote(chains.map(\.answer))
@@ -108,10 +99,10 @@ struct GenerateCommand: ParsableCommand {
             guard rename(tmp, path) == 0 else { throw CLIError.data("cannot write the trace file \(path)") }
             traced = true
         }
-        let result = GenerateResult(decoder: kind.rawValue, promptTokens: promptTokens, tokens: d.generated,
-                                    text: loaded.tokenizer.decode(d.generated), stats: d.stats, wallMs: wall,
+        let result = GenerateResult(decoder: decoder.rawValue, promptTokens: promptTokens, tokens: d.generated,
+                                    text: tokenizer.decode(d.generated), stats: d.stats, wallMs: wall,
                                     finishReason: d.finishReason,
-                                    branches: (d as? CNTPDecoder)?.branches.map { BranchJSON($0, loaded.tokenizer) })
+                                    branches: (d as? CNTPDecoder)?.branches.map { BranchJSON($0, tokenizer) })
         if output.json {
             print(try jsonString(result))
         } else {

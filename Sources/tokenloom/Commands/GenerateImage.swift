@@ -19,21 +19,21 @@ struct ImageOutputOptions: ParsableArguments {
 }
 
 extension GenerateCommand {
-    func runImage(_ img: ImageModelCLI, kind: DecoderKind) throws {
-        try ImageModelCLI.check(kind)
+    func runImage(_ target: ModelTarget, spec: DecoderSpec) throws {
         if samples != nil || selfConsistency != nil || trace != nil {
             throw CLIError.usage("--samples, --self-consistency and --trace are for text models; an image model decodes one grid")
         }
+        guard let weights = target.imageWeights else { return }
         let text = prompt.prompt
-        let m = try img.conditioned(on: text)
-        let settings = img.settings(kind, decoding, seed: decoding.seed)
-        let d = try img.make(img.spec(kind, decoding), model: m, settings: settings)
+        let prepared = try target.prepare(prompt: text, maxNewTokens: weights.hp.imageTokens)
+        guard let m = prepared.image else { return }
+        let d = try target.makeDecoder(spec, for: prepared, seed: decoding.seed)
         let wall = try runDecoder(d)
         let tokens = d.generated
-        let score = img.score(tokens, prompt: text)
-        let side = img.hp.grid * image.scale
+        let score = ImageScore(tokens, prompt: text, weights: weights)
+        let side = weights.hp.grid * image.scale
         if let path = image.png {
-            let png = PNGWriter.encode(rgb: img.weights.pixels(of: tokens), width: img.hp.grid, height: img.hp.grid,
+            let png = PNGWriter.encode(rgb: weights.pixels(of: tokens), width: weights.hp.grid, height: weights.hp.grid,
                                        scale: image.scale)
             do { try Data(png).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
                 throw CLIError.data("cannot write the PNG file \(path)")
@@ -43,15 +43,15 @@ extension GenerateCommand {
         if !score.trained {
             note = "'\(text)' was not in training" + (score.nearest.map { "; nearest training image: '\($0)'" } ?? "")
         }
-        let gates: [ImageGenerateResult.Gate]? = img.hp.fused ? zip(m.condition.promptTokens, m.condition.gates).map {
+        let gates: [ImageGenerateResult.Gate]? = weights.hp.fused ? zip(m.condition.promptTokens, m.condition.gates).map {
             .init(token: m.tokenizer.decode([$0]).trimmingCharacters(in: .whitespaces), gate: Double($1))
         } : nil
         let info = ImageGenerateResult.Image(png: image.png, width: side, height: side, scale: image.scale,
-                                             grid: img.hp.grid, prompt_trained: score.trained,
+                                             grid: weights.hp.grid, prompt_trained: score.trained,
                                              nearest_reference: score.nearest, pixel_error: score.pixelError,
                                              note: note, fuser_gates: gates)
-        let result = ImageGenerateResult(model: img.ref, prompt: text, decoder: kind.rawValue, seed: decoding.seed,
-                                         temperature: settings.sampler.temperature, promptTokens: img.boi,
+        let result = ImageGenerateResult(model: target.ref, prompt: text, decoder: spec.kind.rawValue, seed: decoding.seed,
+                                         temperature: spec.sampler(on: .image).temperature, promptTokens: prepared.tokens,
                                          tokens: tokens, stats: d.stats, wallMs: wall, finishReason: d.finishReason,
                                          image: info)
         if output.json {

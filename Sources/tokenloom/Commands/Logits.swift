@@ -4,6 +4,7 @@ import ArgumentParser
 import Foundation
 import TokenloomKernels
 import TokenloomModels
+import TokenloomDecoding
 
 struct LogitsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "logits",
@@ -23,14 +24,11 @@ struct LogitsCommand: ParsableCommand {
     struct Report: Encodable { let prompt_tokens: [Int]; let top: [Entry]; let entropy: Double }
 
     func run() throws {
-        let loaded = try LoadedModel(model)
-        let tok = loaded.tokenizer
-        let tokens = tok.encode(prompt.chat ? tok.chatTemplate.prompt(user: prompt.prompt) : prompt.prompt, addSpecial: true)
-        guard !tokens.isEmpty else { throw CLIError.data("the prompt encodes to no tokens") }
-        let m = loaded.model
-        guard tokens.count <= m.contextLength else {
-            throw CLIError.usage("prompt of \(tokens.count) tokens does not fit the model's context of \(m.contextLength)")
+        let target = try ModelTarget.load(model.model, threads: model.threads)
+        guard case .text(let m, let tok) = target.content else {
+            throw CLIError.usage("logits shows a text model's next tokens; \(model.model) is an image model")
         }
+        let tokens = try target.prepare(prompt: prompt.prompt, chat: prompt.chat, maxNewTokens: 1).tokens
         let logits = try m.forward(tokens: tokens, cache: m.makeCache()).row(tokens.count - 1)
         let probs = Distribution.softmax(logits)
         let order = logits.indices.sorted { (a: Int, b: Int) -> Bool in
@@ -38,7 +36,7 @@ struct LogitsCommand: ParsableCommand {
             return la > lb || (la == lb && a < b)
         }
         let entries = order.prefix(top).map {
-            Entry(id: $0, text: loaded.tokenizer.decode([$0]), logit: logits[$0], prob: probs[$0])
+            Entry(id: $0, text: tok.decode([$0]), logit: logits[$0], prob: probs[$0])
         }
         let report = Report(prompt_tokens: tokens, top: entries, entropy: Distribution.entropy(logits))
         if output.json {

@@ -32,21 +32,21 @@ struct ReplayCommand: ParsableCommand {
 
     func parseGrid(_ g: String) -> (Int, Int)? {
         let parts = g.lowercased().split(separator: "x").compactMap { Int($0) }
-        guard parts.count == 2, parts[0] > 0, parts[1] > 0, parts[0] * parts[1] <= 1 << 20 else { return nil }
+        guard parts.count == 2, (1...4096).contains(parts[0]), (1...4096).contains(parts[1]),
+              parts[0] * parts[1] <= 1 << 20 else { return nil }
         return (parts[0], parts[1])
     }
 
     func run() throws {
         var traces: [TraceFile] = []
         for f in files {
-            do { traces.append(try TraceFile.read(path: f)) } catch let e as TraceFileError { throw CLIError.data(e.description) }
+            traces.append(try TraceFile.read(path: f))
         }
         var presenter: TokenPresenter = IDPresenter()
         if let g = grid.flatMap(parseGrid) {
             presenter = IDPresenter(layout: .image(width: g.0, height: g.1, firstPosition: traces[0].prompt.count))
         } else if let m = model {
-            let path: String
-            do { path = try ModelStore.resolve(m) } catch { throw CLIError.data("\(error)") }
+            let path = try ModelStore.resolve(m)
             presenter = TokenizerPresenter(try TokenizerLoader.load(from: try GGUFFile(path: path)))
         }
         let title = files.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")

@@ -3,6 +3,7 @@
 // pass 0. `--bench-render` (hidden) times frame rendering for the closing notes instead.
 import ArgumentParser
 import Foundation
+import TokenloomDecoding
 import TokenloomSession
 import TokenloomTUI
 
@@ -18,7 +19,7 @@ struct ExplorerOptions: ParsableArguments {
     var colors: String?
 
     func loadTheme() throws -> Theme {
-        do { return try Theme.load(theme) } catch let e as ThemeError { throw CLIError.data(e.description) }
+        try Theme.load(theme)
     }
 
     func forcedMode() throws -> ColorMode? {
@@ -36,9 +37,7 @@ struct ExplorerOptions: ParsableArguments {
         var ui = UIState(theme: theme, colorMode: forced ?? .xterm256, ascii: ascii)
         ui.tour = tour
         let app = App(session: session, ui: ui, remake: remake)
-        do { try app.run(env: ProcessInfo.processInfo.environment, forcedMode: forced) } catch let e as TerminalError {
-            throw CLIError.usage(e.description)
-        }
+        try app.run(env: ProcessInfo.processInfo.environment, forcedMode: forced)
         if let err = app.session.snapshot().error { throw CLIError.data(err) }
     }
 }
@@ -53,11 +52,11 @@ struct TUICommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "The prompt.")
     var prompt: String?
 
-    @Option(help: "Decoders side by side, 1 to 4, comma-separated: ar, jacobi, sjd, sjd2, cntp, lookahead.")
-    var decoders: String?
+    @Option(help: "Decoders side by side, 1 to 4, comma-separated (sjd2 on image models; cntp and lookahead on text).")
+    var decoders: DecoderList?
 
     @Option(help: "Seed of every decoder's random generator.")
-    var seed: UInt64 = 42
+    var seed: UInt64 = DecoderRegistry.defaultSeed
 
     @Option(help: "Most new tokens (text models).")
     var maxTokens: Int = 200
@@ -65,7 +64,7 @@ struct TUICommand: ParsableCommand {
     @Option(help: "Jacobi / SJD / SJD2 window (default: each decoder's own, 16 for SJD, 80 for SJD2).")
     var window: Int?
 
-    @Option(help: "Sampling temperature of the sampling decoders (default 0.7 for text, 1 for images).")
+    @Option(help: "Temperature of the panes that sample (default 1; the default text screen's SJD 0.7).")
     var temperature: Double?
 
     @Option(help: "Worker threads for the kernels (default: the number of cores).")
@@ -84,14 +83,17 @@ struct TUICommand: ParsableCommand {
 
     func validate() throws {
         if let p = prompt, p.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--prompt must not be empty") }
-        if maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1, got \(maxTokens)") }
-        if let w = window, w < 1 { throw ValidationError("--window must be at least 1, got \(w)") }
-        if let t = temperature, !(t >= 0) { throw ValidationError("--temperature must be >= 0, got \(t)") }
-        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1, got \(t)") }
-        if let d = decoders {
-            let n = d.split(separator: ",").count
-            if n < 1 || n > 4 { throw ValidationError("--decoders takes 1 to 4 names, got \(n)") }
+        let r = Scenario.maxTokensRange
+        if !r.contains(maxTokens) { throw ValidationError("--max-tokens must be in \(r.lowerBound)...\(r.upperBound), got \(maxTokens)") }
+        if let t = threads, !Scenario.threadsRange.contains(t) {
+            throw ValidationError("--threads must be in \(Scenario.threadsRange.lowerBound)...\(Scenario.threadsRange.upperBound), got \(t)")
         }
+        if let d = decoders, !(1...4).contains(d.kinds.count) {
+            throw ValidationError("--decoders takes 1 to 4 names, got \(d.kinds.count)")
+        }
+        var spec = DecoderSpec(kind: .ar)
+        spec.window = window; spec.temperature = temperature
+        do { try spec.validate() } catch let e as DecodeError { throw ValidationError("--" + e.description) }
     }
 
     /// The scenario the flags describe.
@@ -106,17 +108,12 @@ struct TUICommand: ParsableCommand {
             (sc, note) = ScenarioFactory.defaultScenario(seed: seed)
         }
         if let p = prompt { sc.prompt = p }
-        if let d = decoders {
-            let sampling = sc.decoders.map(\.temperature).max() ?? 1
-            sc.decoders = d.split(separator: ",").map { name in
-                let n = name.trimmingCharacters(in: .whitespaces)
-                let samples = ["sjd", "sjd2", "cntp"].contains(n.lowercased()) || sampling >= 1
-                return DecoderChoice(name: n, temperature: samples ? sampling : 0)
-            }
-        }
+        if let d = decoders { sc.decoders = d.kinds.map { ScenarioPane($0) } }
+        let domain: ModelDomain = ScenarioFactory.isImageModel(sc.modelRef) ? .image : .text
         for i in sc.decoders.indices {
-            if let w = window { sc.decoders[i].window = w }
-            if let t = temperature, sc.decoders[i].temperature > 0 { sc.decoders[i].temperature = t }
+            if let w = window { sc.decoders[i].spec.window = w }
+            // --temperature sets the panes that sample; greedy panes stay greedy.
+            if let t = temperature, sc.decoders[i].spec.sampler(on: domain).temperature > 0 { sc.decoders[i].spec.temperature = t }
         }
         sc.maxNewTokens = maxTokens
         sc.threads = threads
@@ -129,11 +126,7 @@ struct TUICommand: ParsableCommand {
             return
         }
         let (sc, note) = scenario()
-        do { try ScenarioFactory.validate(sc) } catch let e as SessionError {
-            throw CLIError.usage(e.description)
-        } catch {
-            throw CLIError.data("\(error)")
-        }
+        try ScenarioFactory.validate(sc)
         let make: (Scenario) -> Session = { s in
             Session(scenario: s) { s in
                 var ws = try ScenarioFactory.build(s)

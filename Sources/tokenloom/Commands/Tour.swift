@@ -49,18 +49,14 @@ enum Examples {
     }
 
     static func load(_ path: String) throws -> ScenarioFile {
-        do { return try ScenarioFile.load(path: path) } catch let e as ScenarioFileError { throw CLIError.data(e.description) }
+        try ScenarioFile.load(path: path)
     }
 
     /// Runs the scenario headless and resolves its stops (passes, one per stop).
     static func resolve(_ file: ScenarioFile) throws -> (HeadlessRun, [Int], Workspace) {
-        do {
-            let ws = try Tour.build(file)
-            let run = try Tour.run(ws)
-            return (run, try Tour.resolve(file, run: run), ws)
-        } catch let e as TourError { throw CLIError.data(e.description) }
-        catch let e as CLIError { throw e }
-        catch { throw CLIError.data("\(file.path): \(error)") }
+        let ws = try Tour.build(file)
+        let run = try Tour.run(ws)
+        return (run, try Tour.resolve(file, run: run), ws)
     }
 
     /// Opens a scenario file in the explorer as a tour.
@@ -72,7 +68,7 @@ enum Examples {
             stops = zip(passes, file.tour).map { ($0, $1.note) }
         }
         let make: (Scenario) -> Session = { s in
-            Session(scenario: s) { s in try Tour.build(s, labels: file.labels) }
+            Session(scenario: s, builder: ScenarioFactory.build)
         }
         let guide = stops.isEmpty ? nil : TourGuide(title: file.title, stops: stops.map { TourGuide.Stop(pass: $0.pass, note: $0.note) })
         try look.run(make(file.scenario), remake: make, tour: guide)
