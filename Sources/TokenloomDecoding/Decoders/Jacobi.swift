@@ -1,20 +1,29 @@
-// Jacobi decoding (greedy): guess a window of W future tokens, run them all in one forward pass,
-// keep the longest prefix of guesses that greedy decoding agrees with (plus the one token the pass
+// Jacobi decoding: guess a window of W future tokens, run them all in one forward pass, keep the
+// longest prefix of guesses that this pass's predictions agree with (plus the one token the pass
 // always earns), roll the cache back over the rest, and reuse this pass's predictions as the next
-// guesses (the Jacobi fixed-point iteration). Output is exactly greedy AR's.
+// guesses (the Jacobi fixed-point iteration).
 //
 //   inputs   c   d1  d2  d3 ... d(W-1)        c = last committed token (position n)
-//   rows     y0  y1  y2  y3 ... y(W-1)        y_j = argmax of row j, predicts position n+j+1
+//   rows     y0  y1  y2  y3 ... y(W-1)        y_j predicts position n+j+1 from row j
 //   accept d_i while d_i == y_(i-1); commit y0 ... y(m-1); keep the cache for c, d1 ... d(m-1)
+//
+// Greedy (temperature 0): y_j is the argmax of row j, and the output is exactly greedy AR's.
+// Sampling (temperature > 0, the papers' baseline): y_j is a fresh sample of row j's distribution,
+// drawn every pass. A draft is kept only if it equals the sample drawn at its position, so every
+// committed y_j is a sample of p(. | committed prefix): exact in distribution. Sampled drafts rarely
+// match a fresh sample, so it crawls near one token per pass: the failure SJD fixes.
 import TokenloomModels
 
 public final class JacobiDecoder: StateBackedDecoder {
-    public let name = "Jacobi"
+    public var name: String { state.settings.sampler.isGreedy ? "Jacobi" : "Sampling Jacobi" }
     public let W: Int
     public let initScheme: DraftInit
     public let state: DecodeState
     /// Guesses for the positions after the last committed token. // [<= W-1]
     var drafts: [Int] = []
+    /// Deliberately wrong (compares draft i with row i's prediction instead of row i-1's); only for
+    /// the tests' power check.
+    var compareWithOwnRow = false
 
     public init(model: CausalModel, prompt: [Int], settings: DecodeSettings,
                 window W: Int = 16, initScheme: DraftInit = .repeatLast) throws {
@@ -23,10 +32,9 @@ public final class JacobiDecoder: StateBackedDecoder {
         state = try DecodeState(model: model, prompt: prompt, settings: settings)
     }
 
-
     public func step() throws -> [TraceEvent] {
         guard !state.isFinished else { return [] }
-        if !state.prefilled { return try greedyPrefill(state) }
+        if !state.prefilled { return try prefill() }
         let Leff = min(W, state.remaining)
         drafts = Array(drafts.prefix(Leff - 1))
         drafts += initScheme.fill(count: Leff - 1 - drafts.count, firstIndex: state.generated.count + drafts.count,
@@ -36,12 +44,34 @@ public final class JacobiDecoder: StateBackedDecoder {
         for (j, d) in drafts.enumerated() { events.append(.draft(position: n + 1 + j, token: d, q: 1)) }
         let (logits, fwd) = try state.forward([state.lastToken] + drafts)
         events.insert(fwd, at: 0)
-        let y = (0..<Leff).map { state.greedy(logits, $0, predicting: n + 1 + $0) }   // [Leff]
-        for j in 0..<Leff { events += state.entropyEvents(logits, j, predicting: n + 1 + j) }
-        let m = verifyGreedy(drafts: drafts, y: y, firstPosition: n + 1, state: state, events: &events)
+        var y: [Int] = []                                         // [Leff]
+        for j in 0..<Leff {
+            let (token, ev) = predict(logits, j, predicting: n + 1 + j)
+            y.append(token); events += ev
+        }
+        let m = verifyGreedy(drafts: drafts, y: compareWithOwnRow ? Array(y.dropFirst()) + [-1] : y,
+                             firstPosition: n + 1, state: state, events: &events)
         let kept = state.commit(Array(y[0..<m]), events: &events)
         state.cache.truncate(to: n + kept)
         drafts = Array(y[m...])
+        return events
+    }
+
+    /// Row j's token (its argmax, or a fresh sample when sampling) and its entropy events.
+    func predict(_ logits: Logits, _ row: Int, predicting position: Int) -> (Int, [TraceEvent]) {
+        if state.settings.sampler.isGreedy {
+            return (state.greedy(logits, row, predicting: position), state.entropyEvents(logits, row, predicting: position))
+        }
+        let p = state.distribution(logits, row, predicting: position)
+        return (p.sample(&state.rng), state.entropyEvents(logits, row, predicting: position, warped: p))
+    }
+
+    /// The first pass: prefill the prompt and commit its prediction.
+    func prefill() throws -> [TraceEvent] {
+        let (logits, fwd) = try state.forward(state.prompt)
+        let (token, ev) = predict(logits, logits.rows - 1, predicting: state.length)
+        var events = [fwd] + ev
+        state.commit([token], events: &events)
         return events
     }
 }

@@ -7,7 +7,7 @@ import TokenloomModels
 
 /// The decoders tokenloom knows. The raw value is the name used on the command line and in files.
 public enum DecoderKind: String, CaseIterable, Sendable {
-    case ar, jacobi, sjd, sjd2, cntp, lookahead
+    case ar, jacobi, jacobiSample = "jacobi-sample", sjd, sjd2, cntp, lookahead
 
     /// This kind's row of the registry.
     public var entry: DecoderEntry { DecoderRegistry.entry(self) }
@@ -94,6 +94,12 @@ public enum DecoderRegistry {
         throw DecodeError.badSettings("unknown decoder '\(name.escapingControlCharacters)' (choose from \(names.joined(separator: ", ")))")
     }
 
+    /// Greedy and sampling Jacobi are one decoder: the temperature chooses.
+    private static func jacobi(_ s: DecoderSpec, _ i: DecoderInputs) throws -> Decoder {
+        try JacobiDecoder(model: i.model, prompt: i.prompt, settings: i.settings, window: s.window ?? 16,
+                          initScheme: s.draftInit(defaultRandom: false, gridWidth: i.gridWidth))
+    }
+
     /// A row of the table. The switch is exhaustive, so a new DecoderKind does not compile without one.
     private static func row(_ kind: DecoderKind) -> DecoderEntry {
         switch kind {
@@ -108,12 +114,17 @@ public enum DecoderRegistry {
         case .jacobi:
             return DecoderEntry(
                 kind: .jacobi, title: "Jacobi", aliases: [],
-                summary: "greedy Jacobi iteration over a window of guesses; the same output as greedy AR",
-                domains: [.text, .image], domainReason: "", greedyOnly: true, samplesOnText: false,
-                parameters: ["window (16)", "init (repeat)"]) { s, i in
-                try JacobiDecoder(model: i.model, prompt: i.prompt, settings: i.settings, window: s.window ?? 16,
-                                  initScheme: s.draftInit(defaultRandom: false, gridWidth: i.gridWidth))
-            }
+                summary: "Jacobi iteration over a window of guesses: greedy (the same output as greedy AR), "
+                    + "or sampling at a temperature above 0",
+                domains: [.text, .image], domainReason: "", greedyOnly: false, samplesOnText: false,
+                parameters: ["window (16)", "init (repeat)"], build: jacobi)
+        case .jacobiSample:
+            return DecoderEntry(
+                kind: .jacobiSample, title: "Sampling Jacobi", aliases: ["sampling-jacobi"],
+                summary: "Jacobi that samples every window position each pass and keeps a draft only if it equals "
+                    + "the fresh sample: exact, but near one token per pass (the baseline SJD improves on)",
+                domains: [.text, .image], domainReason: "", greedyOnly: false, samplesOnText: true,
+                parameters: ["window (16)", "init (repeat)"], build: jacobi)
         case .sjd:
             return DecoderEntry(
                 kind: .sjd, title: "SJD", aliases: ["speculative-jacobi"],
