@@ -52,15 +52,53 @@ public struct TraceFile: Sendable {
                 headerPrompt = obj["prompt_tokens"] as? [Int]
                 continue
             }
-            do { events.append(try decoder.decode(TraceEvent.self, from: bytes)) } catch {
+            let event: TraceEvent
+            do { event = try decoder.decode(TraceEvent.self, from: bytes) } catch {
                 throw TraceFileError.badLine(file: file, line: i + 1, detail: describe(error))
             }
+            if let why = outOfRange(event) { throw TraceFileError.badLine(file: file, line: i + 1, detail: why) }
+            events.append(event)
         }
         guard !events.isEmpty else { throw TraceFileError.empty(file) }
         var prompt = headerPrompt ?? []
         if prompt.isEmpty, case .forward(0, let n, _)? = events.first { prompt = Array(repeating: -1, count: max(1, n)) }
         if prompt.isEmpty { prompt = [-1] }
         return TraceFile(decoder: headerName ?? guessDecoder(events), prompt: prompt, steps: ReplayDecoder.split(events))
+    }
+
+    /// The bounds a recorded event must keep, so that a replay never allocates or draws without limit.
+    public static let positionLimit = 1 << 24, countLimit = 1 << 16, trialLimit = 1024, gateLimit = 4096
+
+    /// Why `e` is outside what any decoder writes, or nil.
+    static func outOfRange(_ e: TraceEvent) -> String? {
+        func pos(_ x: Int, _ name: String) -> String? {
+            (0..<positionLimit).contains(x) ? nil : "'\(name)' \(x) is outside 0..<\(positionLimit)"
+        }
+        func token(_ x: Int) -> String? { (-1..<positionLimit).contains(x) ? nil : "token \(x) is outside -1..<\(positionLimit)" }
+        func num(_ x: Double, _ name: String) -> String? { x.isFinite && abs(x) <= 1e9 ? nil : "'\(name)' \(x) is not a number in ±1e9" }
+        func list(_ xs: [Int]) -> String? { xs.count <= countLimit ? xs.lazy.compactMap(token).first : "more than \(countLimit) tokens" }
+        func trial(_ t: Int) -> String? { (0..<trialLimit).contains(t) ? nil : "trial \(t) is outside 0..<\(trialLimit)" }
+        switch e {
+        case .forward(let start, let count, let ms):
+            return pos(start, "start") ?? ((1...countLimit).contains(count) ? nil : "count \(count) is outside 1...\(countLimit)") ?? num(ms, "wall_ms")
+        case .draft(let p, let t, let q): return pos(p, "position") ?? token(t) ?? num(q, "q")
+        case .accept(let p, let t, let pp, let q, let u), .reject(let p, let t, let pp, let q, let u):
+            return pos(p, "position") ?? token(t) ?? num(pp, "p") ?? num(q, "q") ?? num(u, "u")
+        case .resample(let p, let t): return pos(p, "position") ?? token(t)
+        case .commit(let start, let tokens): return pos(start, "start") ?? list(tokens)
+        case .entropy(let p, let h): return pos(p, "position") ?? num(h, "nats")
+        case .alternatives(let p, let tokens, let probs):
+            return pos(p, "position") ?? list(tokens) ?? probs.lazy.compactMap { num($0, "probs") }.first
+        case .branchOpened(let p, let h, let trials):
+            return pos(p, "position") ?? num(h, "entropy") ?? ((1...trialLimit).contains(trials) ? nil : "trials \(trials) is outside 1...\(trialLimit)")
+        case .trialToken(let t, let tok, let p): return trial(t) ?? token(tok) ?? num(p, "p")
+        case .trialScored(let t, let ppl): return trial(t) ?? num(ppl, "perplexity")
+        case .branchChosen(let t): return trial(t)
+        case .denoise(let p, let level): return pos(p, "position") ?? ((0...1000).contains(level) ? nil : "level \(level) is outside 0...1000")
+        case .fuserGate(let i, let v): return ((0..<gateLimit).contains(i) ? nil : "index \(i) is outside 0..<\(gateLimit)") ?? num(v, "value")
+        case .ngram(let p, let tokens, let matched): return pos(p, "position") ?? list(tokens) ?? ((0...countLimit).contains(matched) ? nil : "matched \(matched) is out of range")
+        case .finished: return nil
+        }
     }
 
     /// The decoder whose events these look like.
@@ -71,7 +109,9 @@ public struct TraceFile: Sendable {
             case .branchOpened, .trialToken: return "CNTP"
             case .denoise: return "SJD2"
             case .ngram: return "Lookahead"
-            case .accept, .reject: verdicts = true
+            case .accept(_, _, let p, let q, let u), .reject(_, _, let p, let q, let u):
+                // Greedy verification writes p in {0, 1}, q = 1 and u = 0; SJD writes real draws.
+                if !(q == 1 && u == 0 && (p == 0 || p == 1)) { verdicts = true } else { drafts = true }
             case .draft: drafts = true
             default: break
             }

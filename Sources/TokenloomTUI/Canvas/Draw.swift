@@ -1,4 +1,5 @@
 // Drawing helpers on the canvas: boxes with titles, bars, text wrapping.
+import Foundation
 
 extension Canvas {
     /// A box border around `r` with an optional title in the top edge.
@@ -50,6 +51,11 @@ public func wrap(_ text: String, width: Int) -> [String] {
 /// A number with `digits` decimals, no locale.
 public func fmt(_ x: Double?, _ digits: Int = 2) -> String {
     guard let x, x.isFinite else { return "–" }
+    // Past 1e12 the fixed-point digits below would not fit an Int: show a power of ten instead.
+    if abs(x) >= 1e12 {
+        let e = Int(log10(abs(x)).rounded(.down))
+        return (x < 0 ? "-" : "") + fmt(abs(x) / pow(10, Double(e)), 1) + "e\(e)"
+    }
     var p = 1.0
     for _ in 0..<digits { p *= 10 }
     let r = (abs(x) * p).rounded() / p

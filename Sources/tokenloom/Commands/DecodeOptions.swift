@@ -98,9 +98,13 @@ struct DecoderOptions: ParsableArguments {
 }
 
 /// Runs a decoder to the end; `onEvents` sees every step's events. Returns wall milliseconds.
+/// Throws `Interrupted` between passes once SIGINT or SIGTERM arrived (see Interruption).
 @discardableResult
 func runDecoder(_ d: Decoder, onEvents: ([TraceEvent]) throws -> Void = { _ in }) throws -> Double {
     let t0 = MonotonicClock.ms()
-    while !d.isFinished { try onEvents(try d.step()) }
+    while !d.isFinished {
+        try Interruption.check()
+        try onEvents(try d.step())
+    }
     return MonotonicClock.ms() - t0
 }

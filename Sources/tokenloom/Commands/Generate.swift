@@ -78,26 +78,28 @@ struct GenerateCommand: ParsableCommand {
         }
 
         let d = try make(decoding.seed)
-        // The trace goes to a temporary file next to the target and is renamed into place only when
-        // the run succeeds, so a failed run never leaves a half-written trace behind.
-        var traceHandle: FileHandle?
-        let partial = trace.map { $0 + ".partial-\(getpid())" }
-        if let tmp = partial, let path = trace {
-            guard FileManager.default.createFile(atPath: tmp, contents: nil),
-                  let h = FileHandle(forWritingAtPath: tmp) else { throw CLIError.data("cannot write the trace file \(path)") }
-            traceHandle = h
-        }
-        var traced = false
-        defer { if let tmp = partial, !traced { try? traceHandle?.close(); unlink(tmp) } }
-        let wall = try runDecoder(d) { events in
-            guard let h = traceHandle else { return }
-            let text = try events.map { try TraceCoding.line($0) + "\n" }.joined()
-            h.write(Data(text.utf8))
-        }
-        if let tmp = partial, let path = trace {
-            try traceHandle?.close()
-            guard rename(tmp, path) == 0 else { throw CLIError.data("cannot write the trace file \(path)") }
-            traced = true
+        // The trace is written as the run goes (see OutputFile: a regular file appears only when the
+        // run succeeds). SIGINT / SIGTERM stop between passes: the text so far is printed, exit 128 + signal.
+        let traceFile = try trace.map { try OutputFile($0, what: "trace file") }
+        let wall: Double
+        do {
+            if let f = traceFile {
+                try f.write(Data((try jsonString(TraceHeader(decoder: d.name, prompt_tokens: promptTokens)) + "\n").utf8))
+            }
+            Interruption.install()
+            wall = try runDecoder(d) { events in
+                guard let f = traceFile else { return }
+                try f.write(Data(try events.map { try TraceCoding.line($0) + "\n" }.joined().utf8))
+            }
+            try traceFile?.commit()
+        } catch let e as Interrupted {
+            traceFile?.abandon()
+            if !output.json { print(tokenizer.decode(d.generated)) }
+            throw Interrupted(signal: e.signal,
+                              detail: "after \(d.generated.count) tokens in \(d.stats.forwardPasses) forward passes (\(d.name))")
+        } catch {
+            traceFile?.abandon()
+            throw error
         }
         let result = GenerateResult(decoder: decoder.rawValue, promptTokens: promptTokens, tokens: d.generated,
                                     text: tokenizer.decode(d.generated), stats: d.stats, wallMs: wall,
@@ -172,6 +174,14 @@ struct BranchJSON: Encodable {
         position = b.position; entropy = b.entropy; chosen = b.chosen
         trials = b.trials.map { Trial(tokens: $0.tokens, text: tokenizer.decode($0.tokens), perplexity: $0.perplexity) }
     }
+}
+
+/// The first line of a trace file: who wrote it, and the prompt (so a replay can show it).
+struct TraceHeader: Encodable {
+    var trace = "tokenloom"
+    var version = 1
+    let decoder: String
+    let prompt_tokens: [Int]
 }
 
 struct ChainResult: Encodable { let seed: UInt64; let tokens: [Int]; let text: String; let answer: String? }

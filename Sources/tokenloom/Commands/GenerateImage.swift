@@ -35,9 +35,7 @@ extension GenerateCommand {
         if let path = image.png {
             let png = PNGWriter.encode(rgb: weights.pixels(of: tokens), width: weights.hp.grid, height: weights.hp.grid,
                                        scale: image.scale)
-            do { try Data(png).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-                throw CLIError.data("cannot write the PNG file \(path)")
-            }
+            try writeOutput(Data(png), to: path, what: "PNG file")
         }
         var note: String?
         if !score.trained {
