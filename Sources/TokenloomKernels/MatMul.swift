@@ -74,7 +74,7 @@ public enum MatMul {
         let impl = scalar ? Int32(TL_IMPL_SCALAR) : Int32(TL_IMPL_BEST)
         let rc = mats.withUnsafeBufferPointer { m in
             ys.withUnsafeBufferPointer { y in
-                tl_matmul_jobs(m.baseAddress, y.baseAddress, Int32(jobs.count), &acts, Int32(max(1, threads)), impl)
+                tl_matmul_jobs(m.baseAddress, y.baseAddress, Int32(jobs.count), &acts, Int32(clamping: max(1, threads)), impl)
             }
         }
         precondition(rc == 0, "matmul: unsupported weight type")   // WeightMatrix admits only supported types
@@ -89,10 +89,10 @@ public enum MatMul {
     /// Roofline probes: the best read bandwidth in GB/s of `threads` threads streaming `bytes`, and
     /// the peak 512-bit VNNI rate in G multiply-adds/s (0 without VNNI).
     public static func measureReadBandwidth(threads: Int, bytes: Int = 512 << 20, runs: Int = 5) -> Double {
-        tl_measure_read_bandwidth(Int32(max(1, threads)), Int64(bytes), Int32(runs))
+        tl_measure_read_bandwidth(Int32(clamping: max(1, threads)), Int64(bytes), Int32(runs))
     }
     public static func measureVNNIPeak(threads: Int, runs: Int = 5) -> Double {
-        tl_measure_vnni_peak(Int32(max(1, threads)), Int32(runs))
+        tl_measure_vnni_peak(Int32(clamping: max(1, threads)), Int32(runs))
     }
 
     /// Is the SIMD integer path active on this CPU?

@@ -68,7 +68,7 @@ public enum Ops {
                                  into out: UnsafeMutablePointer<Float>, threads: Int) {
         let scale = 1 / Float(headDim).squareRoot()
         tl_attention_mt(q, keys, values, Int64(n0), Int64(k), Int64(heads), Int64(kvHeads), Int64(headDim),
-                        scale, out, Int32(max(1, threads)))
+                        scale, out, Int32(clamping: max(1, threads)))
     }
 }
 

@@ -51,6 +51,7 @@ public final class DecodeState {
         let start = c.count
         let t0 = MonotonicClock.ms()
         let logits = try model.forward(inputs, cache: c)
+        guard logits.allFinite else { throw ModelError.nonFiniteLogits(model: model.displayName) }
         let event = TraceEvent.forward(start: start, count: inputs.count, ms: MonotonicClock.ms() - t0)
         stats.record(event)
         return (logits, event)

@@ -39,6 +39,8 @@ public struct DecoderSpec: Sendable, Equatable {
     public static let maxTrialsRange = 1...64
     public static let topKRange = 0...1_000_000
     public static let temperatureRange = 0.0...100.0
+    /// A temperature above 0 is at least 0.01: below that, logits / T overflows to infinity.
+    public static let samplingTemperatureRange = 0.01...100.0
 
     public func validate() throws {
         func check(_ v: Int?, _ r: ClosedRange<Int>, _ name: String) throws {
@@ -50,8 +52,8 @@ public struct DecoderSpec: Sendable, Equatable {
         try check(guesses, Self.guessesRange, "guesses")
         try check(cntp.maxTrials, Self.maxTrialsRange, "max-trials")
         try check(topK, Self.topKRange, "top-k")
-        if let t = temperature, !Self.temperatureRange.contains(t) {
-            throw DecodeError.badSettings("temperature must be in 0...100, got \(t)")
+        if let t = temperature, !(t == 0 || Self.samplingTemperatureRange.contains(t)) {
+            throw DecodeError.badSettings("temperature must be 0 (greedy) or in 0.01...100, got \(t)")
         }
         guard topP > 0 && topP <= 1 else { throw DecodeError.badSettings("top-p must be in (0, 1], got \(topP)") }
         if entry.greedyOnly, let t = temperature, t > 0 {

@@ -29,6 +29,9 @@ public struct Logits: Sendable {
 
     /// The logits of position i (0-based within this forward). // [vocab]
     public func row(_ i: Int) -> [Float] { Array(data[i * vocab ..< (i + 1) * vocab]) }
+
+    /// Whether every logit is a finite number.
+    public var allFinite: Bool { data.withUnsafeBufferPointer { b in !b.contains { !$0.isFinite } } }
 }
 
 public protocol CausalModel: AnyObject, Sendable {

@@ -7,6 +7,8 @@ public enum ModelError: Error, CustomStringConvertible, Sendable {
     case inconsistent(path: String, detail: String)
     case contextFull(needed: Int, context: Int)
     case badInput(String)
+    /// A forward pass produced NaN or infinite logits: the weights are broken.
+    case nonFiniteLogits(model: String)
 
     public var description: String {
         switch self {
@@ -22,6 +24,8 @@ public enum ModelError: Error, CustomStringConvertible, Sendable {
             return "sequence of \(needed) positions does not fit the model's context of \(context)"
         case .badInput(let detail):
             return detail
+        case .nonFiniteLogits(let model):
+            return "\(model) computed logits that are not finite (NaN or infinity): its weights are broken"
         }
     }
 }

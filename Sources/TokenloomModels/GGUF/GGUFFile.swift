@@ -70,7 +70,15 @@ public final class GGUFFile: @unchecked Sendable {
             throw GGUFError(.cannotOpen, path: path, "cannot open model file: no such file")
         }
         guard (st.st_mode & S_IFMT) == S_IFREG else {
-            throw GGUFError(.notAFile, path: path, "not a regular file (a directory?)")
+            let kind: String
+            switch st.st_mode & S_IFMT {
+            case S_IFDIR: kind = "a directory"
+            case S_IFCHR, S_IFBLK: kind = "a device"
+            case S_IFIFO: kind = "a FIFO"
+            case S_IFSOCK: kind = "a socket"
+            default: kind = "not a regular file"
+            }
+            throw GGUFError(.notAFile, path: path, "cannot open model file: it is \(kind), not a GGUF file")
         }
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else {
@@ -216,6 +224,18 @@ public final class GGUFFile: @unchecked Sendable {
     }
 
     /// Metadata accessors that throw a GGUFError naming the key when it is absent or of the wrong kind.
+    /// An optional integer key: nil when absent, an error when present with another type.
+    public func optionalInt(_ key: String) throws -> Int? {
+        guard metadata[key] != nil else { return nil }
+        return try requireInt(key)
+    }
+
+    /// An optional number key: nil when absent, an error when present with another type.
+    public func optionalFloat(_ key: String) throws -> Float? {
+        guard metadata[key] != nil else { return nil }
+        return try requireFloat(key)
+    }
+
     public func requireInt(_ key: String) throws -> Int {
         guard let v = metadata[key] else { throw GGUFError(.missingKey, path: path, "missing metadata key '\(key)'") }
         guard let i = v.int else { throw GGUFError(.badValue, path: path, "metadata '\(key)' should be an integer, got \(v.summary)") }

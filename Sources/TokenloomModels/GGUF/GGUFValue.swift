@@ -6,7 +6,8 @@ public enum GGUFValue: Sendable, Equatable {
     case float32(Float), float64(Double), bool(Bool), string(String)
     indirect case array([GGUFValue])
 
-    /// The value as an integer, for any integer type (nil for other types or out of Int range).
+    /// The value as an integer, for any integer type (nil for other types, booleans included, or
+    /// out of Int range).
     public var int: Int? {
         switch self {
         case .uint8(let v): return Int(v)
@@ -17,7 +18,6 @@ public enum GGUFValue: Sendable, Equatable {
         case .int32(let v): return Int(v)
         case .uint64(let v): return v <= UInt64(Int.max) ? Int(v) : nil
         case .int64(let v): return Int(v)
-        case .bool(let v): return v ? 1 : 0
         default: return nil
         }
     }
@@ -48,9 +48,18 @@ public enum GGUFValue: Sendable, Equatable {
         return nil
     }
 
-    public var stringArray: [String]? { array?.compactMap(\.string) }
-    public var intArray: [Int]? { array?.compactMap(\.int) }
-    public var floatArray: [Float]? { array?.compactMap(\.float) }
+    /// Typed arrays: nil unless every element has the type (a wrong element is refused, not dropped).
+    public var stringArray: [String]? { typed(\.string) }
+    public var intArray: [Int]? { typed(\.int) }
+    public var floatArray: [Float]? { typed(\.float) }
+
+    private func typed<T>(_ get: (GGUFValue) -> T?) -> [T]? {
+        guard let a = array else { return nil }
+        var out: [T] = []
+        out.reserveCapacity(a.count)
+        for e in a { guard let v = get(e) else { return nil }; out.append(v) }
+        return out
+    }
 
     /// A short human-readable rendering (arrays summarised), for `models` and error messages.
     public var summary: String {

@@ -85,6 +85,9 @@ public struct ImageARWeights: Sendable {
               h.textLength >= 0, h.stabilisers >= 0, h.levels >= 0, h.grid <= 4096, !fused || h.llmDim > 0 else {
             throw ModelError.inconsistent(path: path, detail: "absurd tokenloom-image hyperparameters \(h)")
         }
+        guard h.eps.isFinite, h.eps > 0, h.eps < 1 else {
+            throw ModelError.inconsistent(path: path, detail: "absurd layer_norm_rms_epsilon \(h.eps) (want a number in (0, 1))")
+        }
         func t(_ name: String, _ dims: [Int]) throws -> [Float] { try ImageARWeights.read(file, name, dims) }
         func block(_ p: String) throws -> ImageBlock {
             ImageBlock(attnNorm: try t(p + "attn_norm", [h.d]),
@@ -94,6 +97,10 @@ public struct ImageARWeights: Sendable {
                        wUp: try t(p + "ffn_up", [h.d, h.ffn]), wDown: try t(p + "ffn_down", [h.ffn, h.d]))
         }
         textVocab = file.metadata[a + "text_vocab"]?.intArray ?? []
+        if Set(textVocab).count != textVocab.count {
+            let dup = Dictionary(grouping: textVocab, by: { $0 }).first { $0.value.count > 1 }?.key ?? -1
+            throw ModelError.inconsistent(path: path, detail: "text_vocab lists token \(dup) more than once")
+        }
         textTokenEmbedding = try t("text.token_embd", [h.d, textVocab.count + 1])
         textPosition = try t("text.pos_embd", [h.d, h.textLength])
         encoder = try (0..<h.encoderLayers).map { try block("text.blk.\($0).") }
@@ -121,6 +128,9 @@ public struct ImageARWeights: Sendable {
         sigmas = file.metadata[a + "sigmas"]?.floatArray ?? []
         guard sigmas.count == h.levels + 1 else {
             throw ModelError.inconsistent(path: path, detail: "\(sigmas.count) sigmas for \(h.levels) levels")
+        }
+        guard sigmas.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+            throw ModelError.inconsistent(path: path, detail: "the sigmas must be finite and not negative, got \(sigmas.prefix(8))")
         }
         prompts = file.metadata[a + "prompts"]?.stringArray ?? []
         let refInfo = try file.tensor("img.references")

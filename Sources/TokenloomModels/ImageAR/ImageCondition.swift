@@ -29,7 +29,7 @@ public struct ImageCondition: Sendable {
             }
         }
         // Text encoder: bidirectional blocks over the prompt tokens.   E: [n, d]
-        let index = Dictionary(uniqueKeysWithValues: w.textVocab.enumerated().map { ($1, $0 + 1) })
+        let index = Dictionary(w.textVocab.enumerated().map { ($1, $0 + 1) }, uniquingKeysWith: { first, _ in first })
         let local = tokens.map { index[$0] ?? 0 }
         unknownTokens = local.filter { $0 == 0 }.count
         var x = [Float](repeating: 0, count: n * d)

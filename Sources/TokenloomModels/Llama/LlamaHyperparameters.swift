@@ -29,17 +29,17 @@ public struct LlamaHyperparameters: Sendable, Equatable {
         }
         architecture = arch
         func int(_ key: String) throws -> Int { try file.requireInt("\(arch).\(key)") }
-        func optInt(_ key: String) -> Int? { file.metadata["\(arch).\(key)"]?.int }
+        func optInt(_ key: String) throws -> Int? { try file.optionalInt("\(arch).\(key)") }
         func bad(_ what: String) -> ModelError { .inconsistent(path: path, detail: what) }
 
         layers = try int("block_count")
         embedding = try int("embedding_length")
         heads = try int("attention.head_count")
-        kvHeads = optInt("attention.head_count_kv") ?? heads
+        kvHeads = try optInt("attention.head_count_kv") ?? heads
         feedForward = try int("feed_forward_length")
-        contextLength = optInt("context_length") ?? 2048
-        rmsEps = file.metadata["\(arch).attention.layer_norm_rms_epsilon"]?.float ?? 1e-5
-        ropeBase = file.metadata["\(arch).rope.freq_base"]?.float ?? 10000
+        contextLength = try optInt("context_length") ?? 2048
+        rmsEps = try file.optionalFloat("\(arch).attention.layer_norm_rms_epsilon") ?? 1e-5
+        ropeBase = try file.optionalFloat("\(arch).rope.freq_base") ?? 10000
         ropeNeox = arch == "qwen2"
 
         guard (1...1024).contains(layers) else { throw bad("absurd block_count \(layers) (1 to 1024)") }
@@ -48,15 +48,15 @@ public struct LlamaHyperparameters: Sendable, Equatable {
         guard (1...heads).contains(kvHeads), heads % kvHeads == 0 else {
             throw bad("attention.head_count_kv \(kvHeads) does not divide head_count \(heads)")
         }
-        headDim = optInt("attention.key_length") ?? (embedding / max(heads, 1))
+        headDim = try optInt("attention.key_length") ?? (embedding / max(heads, 1))
         guard headDim > 0, headDim % 2 == 0, headDim <= 1024,
-              optInt("attention.key_length") != nil || embedding % heads == 0 else {
+              try optInt("attention.key_length") != nil || embedding % heads == 0 else {
             throw bad("embedding_length \(embedding) is not a whole number of \(heads) heads of even size")
         }
-        if let vl = optInt("attention.value_length"), vl != headDim {
+        if let vl = try optInt("attention.value_length"), vl != headDim {
             throw bad("attention.value_length \(vl) differs from key_length \(headDim) (unsupported)")
         }
-        ropeDims = optInt("rope.dimension_count") ?? headDim
+        ropeDims = try optInt("rope.dimension_count") ?? headDim
         guard ropeDims > 0, ropeDims % 2 == 0, ropeDims <= headDim else {
             throw bad("rope.dimension_count \(ropeDims) must be even and at most the head size \(headDim)")
         }
@@ -71,7 +71,7 @@ public struct LlamaHyperparameters: Sendable, Equatable {
             throw ModelError.badShape(path: path, tensor: embd.name, expected: [embedding, -1], found: embd.dims)
         }
         vocab = embd.dims[1]
-        if let v = optInt("vocab_size"), v != vocab {
+        if let v = try optInt("vocab_size"), v != vocab {
             throw bad("vocab_size \(v) differs from token_embd.weight's \(vocab) rows")
         }
         // Like llama.cpp, the tokenizer's vocabulary must match the embedding exactly: an id past

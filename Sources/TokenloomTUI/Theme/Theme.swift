@@ -20,6 +20,8 @@ public enum ThemeError: UserFacingError, Sendable {
     case unknownKey(file: String, key: String)
     case badValue(file: String, key: String, value: String)
     case notFound(String, available: [String])
+    case notAString(file: String, key: String)
+    case unreadable(file: String, why: String)
 
     public var description: String {
         switch self {
@@ -27,6 +29,8 @@ public enum ThemeError: UserFacingError, Sendable {
         case .unknownKey(let f, let k): return "\(f): unknown theme key '\(k)'"
         case .badValue(let f, let k, let v): return "\(f): theme key '\(k)' wants a colour like \"#1e2030\", got \(v)"
         case .notFound(let n, let a): return "no theme '\(n)' (built-in: \(a.joined(separator: ", ")); or give a path to a .toml file)"
+        case .notAString(let f, let k): return "\(f): theme key '\(k)' wants a string"
+        case .unreadable(let f, let why): return "\(f): cannot read the theme: \(why)"
         }
     }
 }
@@ -48,7 +52,7 @@ public struct Theme: Sendable, Equatable {
         for key in table.keys {
             switch key {
             case "name":
-                guard let s = table[key]?.string else { throw ThemeError.badValue(file: file, key: key, value: "\(table[key]!)") }
+                guard let s = table[key]?.string else { throw ThemeError.notAString(file: file, key: key) }
                 theme.name = s
             case "colors":
                 guard let colors = table[key]?.table else { throw ThemeError.badValue(file: file, key: key, value: "not a table") }
@@ -69,7 +73,7 @@ public struct Theme: Sendable, Equatable {
         var h = Substring(s)
         guard h.hasPrefix("#") else { return nil }
         h = h.dropFirst()
-        guard h.count == 6, let v = UInt32(h, radix: 16) else { return nil }
+        guard h.count == 6, h.allSatisfy(\.isHexDigit), let v = UInt32(h, radix: 16) else { return nil }
         return RGB(UInt8(v >> 16), UInt8((v >> 8) & 0xff), UInt8(v & 0xff))
     }
 
@@ -101,13 +105,25 @@ public struct Theme: Sendable, Equatable {
         guard nameOrPath.contains("/") || nameOrPath.hasSuffix(".toml") else {
             throw ThemeError.notFound(nameOrPath, available: builtinNames)
         }
-        guard let data = FileManager.default.contents(atPath: nameOrPath),
-              let text = String(data: data, encoding: .utf8) else {
-            throw ThemeError.notFound(nameOrPath, available: builtinNames)
-        }
+        let text = try readThemeFile(nameOrPath)
         var t = try parse(text, file: nameOrPath, base: dark)
         if t.name.isEmpty || t.name == "dark" { t.name = (nameOrPath as NSString).lastPathComponent }
         return t
+    }
+
+    /// The text of a theme file: a regular, readable file in UTF-8, each failure said in words.
+    static func readThemeFile(_ path: String) throws -> String {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw ThemeError.unreadable(file: path, why: "no such file") }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw ThemeError.unreadable(file: path, why: "not a regular file") }
+        guard st.st_size <= 1 << 20 else { throw ThemeError.unreadable(file: path, why: "larger than 1 MiB") }
+        guard access(path, R_OK) == 0, let data = FileManager.default.contents(atPath: path) else {
+            throw ThemeError.unreadable(file: path, why: "permission denied")
+        }
+        guard let text = String(data: data, encoding: .utf8), !text.contains("\0") else {
+            throw ThemeError.unreadable(file: path, why: "not UTF-8 text (UTF-16? save it as UTF-8)")
+        }
+        return text
     }
 
     /// A colour on the heat scale: 0 = heat_low, 0.5 = heat_mid, 1 = heat_high.

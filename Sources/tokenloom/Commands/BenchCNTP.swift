@@ -7,6 +7,7 @@ import ArgumentParser
 import Foundation
 import TokenloomModels
 import TokenloomDecoding
+import TokenloomSession
 
 struct BenchCNTPCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "cntp",
@@ -16,22 +17,22 @@ struct BenchCNTPCommand: ParsableCommand {
 
     @Option(help: "Questions, JSON Lines with `question` and `answer`.")
     var questions: String = "examples/questions.jsonl"
-    @Option(help: "Sampling temperature for nucleus and CNTP.")
+    @Option(parsing: .unconditional, help: "Sampling temperature for nucleus and CNTP.")
     var temperature: Double = 0.8
-    @Option(help: "Top-p for nucleus and CNTP.")
+    @Option(parsing: .unconditional, help: "Top-p for nucleus and CNTP.")
     var topP: Double = 0.9
-    @Option(help: "Seeds per sampled decoder (0, 1, ..., N-1).")
+    @Option(parsing: .unconditional, help: "Seeds per sampled decoder (0, 1, ..., N-1).")
     var seeds: Int = 3
-    @Option(help: "Most new tokens per answer.")
+    @Option(parsing: .unconditional, help: "Most new tokens per answer.")
     var maxTokens: Int = 48
-    @Option(help: "Use only the first N questions (0 = all).")
+    @Option(parsing: .unconditional, help: "Use only the first N questions (0 = all).")
     var limit: Int = 0
 
     func validate() throws {
-        if seeds < 1 { throw ValidationError("--seeds must be at least 1, got \(seeds)") }
-        if !(temperature > 0) { throw ValidationError("--temperature must be > 0, got \(temperature)") }
+        try check(seeds, in: 1...10_000, "--seeds")
+        try check(temperature, in: DecoderSpec.samplingTemperatureRange, "--temperature")
         if !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1], got \(topP)") }
-        if maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1, got \(maxTokens)") }
+        try check(maxTokens, in: Scenario.maxTokensRange, "--max-tokens")
     }
 
     struct Question: Decodable { let question: String; let answer: String }

@@ -11,17 +11,17 @@ import TokenloomDecoding
 import TokenloomKernels
 
 struct ImageBenchOptions: ParsableArguments {
-    @Option(help: "Image models: runs per prompt; run s of prompt i uses seed base + i*N + s.")
+    @Option(parsing: .unconditional, help: "Image models: runs per prompt; run s of prompt i uses seed base + i*N + s.")
     var seeds: Int = 1
 
-    @Option(help: "Projection: bytes of weights read per forward pass, in GB (default: a 7B fp16 model).")
+    @Option(parsing: .unconditional, help: "Projection: bytes of weights read per forward pass, in GB (default: a 7B fp16 model).")
     var projectModelGb: Double = 14
 
-    @Option(help: "Projection: memory bandwidth in GB/s (default: one H100's HBM3).")
+    @Option(parsing: .unconditional, help: "Projection: memory bandwidth in GB/s (default: one H100's HBM3).")
     var projectBandwidthGbs: Double = 3350
 
     func validate() throws {
-        if seeds < 1 { throw ValidationError("--seeds must be at least 1, got \(seeds)") }
+        try check(seeds, in: 1...10_000, "--seeds")
         if !(projectModelGb > 0 && projectModelGb.isFinite) {
             throw ValidationError("--project-model-gb must be a positive number, got \(projectModelGb)")
         }

@@ -12,13 +12,13 @@ struct BenchEngineCommand: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var output: OutputOptions
 
-    @Option(help: "Timed repetitions per figure (the median is reported).")
+    @Option(parsing: .unconditional, help: "Timed repetitions per figure (the median is reported).")
     var runs: Int = 5
 
-    @Option(help: "Tokens in the prompt-eval batch.")
+    @Option(parsing: .unconditional, help: "Tokens in the prompt-eval batch.")
     var promptTokens: Int = 128
 
-    @Option(help: "Tokens decoded one at a time for the decode figure.")
+    @Option(parsing: .unconditional, help: "Tokens decoded one at a time for the decode figure.")
     var decodeTokens: Int = 128
 
     @Flag(help: "Also time each op of the forward (k = 1 and k = 16).")
@@ -28,8 +28,9 @@ struct BenchEngineCommand: ParsableCommand {
     var roofline = false
 
     func validate() throws {
-        if runs < 1 { throw ValidationError("--runs must be at least 1") }
-        if promptTokens < 1 || decodeTokens < 1 { throw ValidationError("token counts must be at least 1") }
+        try check(runs, in: 1...1000, "--runs")
+        try check(promptTokens, in: 1...65_536, "--prompt-tokens")
+        try check(decodeTokens, in: 1...65_536, "--decode-tokens")
     }
 
     struct Report: Encodable {

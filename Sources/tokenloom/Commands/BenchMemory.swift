@@ -7,6 +7,7 @@ import ArgumentParser
 import Foundation
 import TokenloomModels
 import TokenloomDecoding
+import TokenloomSession
 
 struct BenchMemoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "memory",
@@ -15,22 +16,22 @@ struct BenchMemoryCommand: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var output: OutputOptions
 
-    @Option(help: "New tokens in the text run (0 skips it).")
+    @Option(parsing: .unconditional, help: "New tokens in the text run (0 skips it).")
     var tokens: Int = 4000
 
-    @Option(help: "Record RSS after every N tokens.")
+    @Option(parsing: .unconditional, help: "Record RSS after every N tokens.")
     var every: Int = 250
 
-    @Option(help: "Image runs in one process (0 skips them).")
+    @Option(parsing: .unconditional, help: "Image runs in one process (0 skips them).")
     var imageRuns: Int = 100
 
     @Option(help: "The image model for the image runs.")
     var imageModel: String = "builtin:emoji"
 
     func validate() throws {
-        if tokens < 0 { throw ValidationError("--tokens must be >= 0, got \(tokens)") }
-        if every < 1 { throw ValidationError("--every must be at least 1, got \(every)") }
-        if imageRuns < 0 { throw ValidationError("--image-runs must be >= 0, got \(imageRuns)") }
+        try check(tokens, in: 0...Scenario.maxTokensRange.upperBound, "--tokens")
+        try check(every, in: 1...Scenario.maxTokensRange.upperBound, "--every")
+        try check(imageRuns, in: 0...100_000, "--image-runs")
     }
 
     /// Resident and peak resident set, in MiB, from /proc/self/status (VmRSS, VmHWM).

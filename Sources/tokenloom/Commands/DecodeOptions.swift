@@ -32,10 +32,10 @@ struct DecoderList: ExpressibleByArgument {
 }
 
 struct DecoderOptions: ParsableArguments {
-    @Option(help: "Jacobi / SJD window (default 16); Lookahead window W (default 10); SJD2 window W (default 80).")
+    @Option(parsing: .unconditional, help: "Jacobi / SJD window (default 16); Lookahead window W (default 10); SJD2 window W (default 80).")
     var window: Int?
 
-    @Option(help: "SJD2: K, denoising steps over the image model's noise levels (default 20).")
+    @Option(parsing: .unconditional, help: "SJD2: K, denoising steps over the image model's noise levels (default 20).")
     var levels: Int?
 
     @Option(help: "Draft initialisation for jacobi / sjd: random or repeat (jacobi default repeat, sjd random).")
@@ -44,42 +44,41 @@ struct DecoderOptions: ParsableArguments {
     @Flag(help: "SJD: maximal-coupling refresh of rejected drafts (MC-SJD).")
     var coupling = false
 
-    @Option(help: "Lookahead n-gram size N.")
+    @Option(parsing: .unconditional, help: "Lookahead n-gram size N.")
     var ngram: Int = 4
 
-    @Option(help: "Lookahead guess set G (pooled n-grams kept per token).")
+    @Option(parsing: .unconditional, help: "Lookahead guess set G (pooled n-grams kept per token).")
     var guesses: Int = 5
 
     @Flag(help: "Lookahead: seed the n-gram pool with the prompt's n-grams.")
     var poolFromPrompt = false
 
-    @Option(help: "CNTP: N_max, the most trials at one branch point.")
+    @Option(parsing: .unconditional, help: "CNTP: N_max, the most trials at one branch point.")
     var maxTrials: Int = 10
 
     @Flag(help: "CNTP: the paper's trial-count formula instead of the reference code's.")
     var paperFormula = false
 
-    @Option(help: "Temperature (0 = greedy). Default: 1 for sjd/cntp and on image models (except jacobi), else 0.")
+    @Option(parsing: .unconditional, help: "Temperature (0 = greedy). Default: 1 for sjd/cntp and on image models (except jacobi), else 0.")
     var temperature: Double?
 
-    @Option(help: "Top-k (0 = off).")
+    @Option(parsing: .unconditional, help: "Top-k (0 = off).")
     var topK: Int = 0
 
-    @Option(help: "Top-p (1 = off).")
+    @Option(parsing: .unconditional, help: "Top-p (1 = off).")
     var topP: Double = 1
 
-    @Option(help: "Seed of the decoder's random generator.")
+    @Option(parsing: .unconditional, help: "Seed of the decoder's random generator.")
     var seed: UInt64 = DecoderRegistry.defaultSeed
 
-    @Option(help: "Most new tokens.")
+    @Option(parsing: .unconditional, help: "Most new tokens.")
     var maxTokens: Int = 64
 
     func validate() throws {
         if let i = `init`, i != "random" && i != "repeat" {
             throw ValidationError("--init must be random or repeat, got '\(i.escapingControlCharacters)'")
         }
-        let r = Scenario.maxTokensRange
-        if !r.contains(maxTokens) { throw ValidationError("--max-tokens must be in \(r.lowerBound)...\(r.upperBound), got \(maxTokens)") }
+        try check(maxTokens, in: Scenario.maxTokensRange, "--max-tokens")
         do { try spec(.ar).validate() } catch let e as DecodeError { throw ValidationError("--" + e.description) }
     }
 

@@ -21,18 +21,18 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Write the trace (JSON Lines) to this file.")
     var trace: String?
 
-    @Option(help: "Run N generations with seeds s..s+N-1 and print their token sequences (JSON).")
+    @Option(parsing: .unconditional, help: "Run N generations with seeds s..s+N-1 and print their token sequences (JSON).")
     var samples: Int?
 
-    @Option(help: "Run N chains with seeds s..s+N-1 and majority-vote their answers.")
+    @Option(parsing: .unconditional, help: "Run N chains with seeds s..s+N-1 and majority-vote their answers.")
     var selfConsistency: Int?
 
     @Option(help: "Answer pattern for --self-consistency (default: the last number).")
     var answerPattern: String = SelfConsistency.lastNumberPattern
 
     func validate() throws {
-        if let n = samples, n < 1 { throw ValidationError("--samples must be at least 1, got \(n)") }
-        if let n = selfConsistency, n < 1 { throw ValidationError("--self-consistency must be at least 1, got \(n)") }
+        if let n = samples { try check(n, in: 1...100_000, "--samples") }
+        if let n = selfConsistency { try check(n, in: 1...10_000, "--self-consistency") }
         if samples != nil && (trace != nil || selfConsistency != nil) {
             throw ValidationError("--samples cannot be combined with --trace or --self-consistency")
         }

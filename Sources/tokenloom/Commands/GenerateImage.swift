@@ -9,7 +9,7 @@ struct ImageOutputOptions: ParsableArguments {
     @Option(help: "Image models: write the decoded image to this PNG file.")
     var png: String?
 
-    @Option(help: "Image models: PNG pixels per image token, 1...64.")
+    @Option(parsing: .unconditional, help: "Image models: PNG pixels per image token, 1...64.")
     var scale: Int = 8
 
     func validate() throws {

@@ -13,11 +13,11 @@ struct LogitsCommand: ParsableCommand {
     @OptionGroup var prompt: PromptOptions
     @OptionGroup var output: OutputOptions
 
-    @Option(help: "How many of the most likely next tokens to show.")
+    @Option(parsing: .unconditional, help: "How many of the most likely next tokens to show.")
     var top: Int = 10
 
     func validate() throws {
-        if top < 1 { throw ValidationError("--top must be at least 1, got \(top)") }
+        try check(top, in: 1...1_000_000, "--top")
     }
 
     struct Entry: Encodable { let id: Int; let text: String; let logit: Float; let prob: Float }
@@ -29,7 +29,9 @@ struct LogitsCommand: ParsableCommand {
             throw CLIError.usage("logits shows a text model's next tokens; \(model.model) is an image model")
         }
         let tokens = try target.prepare(prompt: prompt.prompt, chat: prompt.chat, maxNewTokens: 1).tokens
-        let logits = try m.forward(tokens: tokens, cache: m.makeCache()).row(tokens.count - 1)
+        let all = try m.forward(tokens: tokens, cache: m.makeCache())
+        guard all.allFinite else { throw ModelError.nonFiniteLogits(model: m.displayName) }
+        let logits = all.row(tokens.count - 1)
         let probs = Distribution.softmax(logits)
         let order = logits.indices.sorted { (a: Int, b: Int) -> Bool in
             let la = logits[a], lb = logits[b]

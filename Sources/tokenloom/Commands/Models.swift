@@ -47,18 +47,20 @@ struct ModelsCommand: ParsableCommand {
             print("Cache: \(dir)")
             return
         }
+        // Names, paths and metadata come from files: escape their control characters.
+        func show(_ s: String) -> String { s.escapingControlCharacters }
         for e in entries {
-            print(e.name)
-            print("  path        \(e.path)")
+            print(show(e.name))
+            print("  path        \(show(e.path))")
             print("  size        \(String(format: "%.1f MB", Double(e.bytes) / 1e6)) (\(e.bytes) bytes)")
             print("  sha256      \(e.sha256)")
-            if let err = e.error { print("  error       \(err)"); continue }
-            print("  arch        \(e.architecture ?? "?")")
+            if let err = e.error { print("  error       \(show(err))"); continue }
+            print("  arch        \(show(e.architecture ?? "?"))")
             if let p = e.parameters { print("  parameters  \(String(format: "%.1fM", Double(p) / 1e6))") }
             if let t = e.tensorTypes {
                 print("  tensors     " + t.sorted { $0.value > $1.value }.map { "\($0.key) x\($0.value)" }.joined(separator: ", "))
             }
-            if let p = e.prompts { print("  prompts     \(p.count) trained prompts, e.g. \(p.prefix(4).joined(separator: ", "))") }
+            if let p = e.prompts { print("  prompts     \(p.count) trained prompts, e.g. \(show(p.prefix(4).joined(separator: ", ")))") }
         }
     }
 

@@ -55,19 +55,19 @@ struct TUICommand: ParsableCommand {
     @Option(help: "Decoders side by side, 1 to 4, comma-separated (sjd2 on image models; cntp and lookahead on text).")
     var decoders: DecoderList?
 
-    @Option(help: "Seed of every decoder's random generator.")
+    @Option(parsing: .unconditional, help: "Seed of every decoder's random generator.")
     var seed: UInt64 = DecoderRegistry.defaultSeed
 
-    @Option(help: "Most new tokens (text models).")
+    @Option(parsing: .unconditional, help: "Most new tokens (text models).")
     var maxTokens: Int = 200
 
-    @Option(help: "Jacobi / SJD / SJD2 window (default: each decoder's own, 16 for SJD, 80 for SJD2).")
+    @Option(parsing: .unconditional, help: "Jacobi / SJD / SJD2 window (default: each decoder's own, 16 for SJD, 80 for SJD2).")
     var window: Int?
 
-    @Option(help: "Temperature of the panes that sample (default 1; the default text screen's SJD 0.7).")
+    @Option(parsing: .unconditional, help: "Temperature of the panes that sample (default 1; the default text screen's SJD 0.7).")
     var temperature: Double?
 
-    @Option(help: "Worker threads for the kernels (default: the number of cores).")
+    @Option(parsing: .unconditional, help: "Worker threads for the kernels (default: the number of cores).")
     var threads: Int?
 
     @Option(name: .customLong("scenario"), help: "Open a scenario file (examples/*.toml) and its tour, if it has one.")
@@ -83,11 +83,8 @@ struct TUICommand: ParsableCommand {
 
     func validate() throws {
         if let p = prompt, p.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--prompt must not be empty") }
-        let r = Scenario.maxTokensRange
-        if !r.contains(maxTokens) { throw ValidationError("--max-tokens must be in \(r.lowerBound)...\(r.upperBound), got \(maxTokens)") }
-        if let t = threads, !Scenario.threadsRange.contains(t) {
-            throw ValidationError("--threads must be in \(Scenario.threadsRange.lowerBound)...\(Scenario.threadsRange.upperBound), got \(t)")
-        }
+        try check(maxTokens, in: Scenario.maxTokensRange, "--max-tokens")
+        if let t = threads { try check(t, in: Scenario.threadsRange, "--threads") }
         if let d = decoders, !(1...4).contains(d.kinds.count) {
             throw ValidationError("--decoders takes 1 to 4 names, got \(d.kinds.count)")
         }
