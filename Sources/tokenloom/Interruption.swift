@@ -27,7 +27,7 @@ struct Interrupted: UserFacingError {
     var detail = ""
     var exitCode: Int32 { 128 + signal }
     var description: String {
-        "interrupted by \(signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)")"
+        "interrupted by \(signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : signal == SIGHUP ? "SIGHUP" : "signal \(signal)")"
             + (detail.isEmpty ? "" : " " + detail)
     }
 }

@@ -5,8 +5,10 @@
 import Glibc
 #endif
 import ArgumentParser
+import TokenloomTUI
 
 setvbuf(stdout, nil, _IOFBF, 1 << 16)
+FatalSignals.install()
 
 /// Flushes stdout and turns a failed write (a full disk, /dev/full, a closed pipe) into exit 1.
 func finishStdout() -> Int32 {

@@ -147,7 +147,9 @@ public final class App {
     }
 
     /// Runs the explorer until `q`, Ctrl-C or a signal; the terminal is restored on every way out.
-    public func run(env: [String: String], forcedMode: ColorMode?) throws {
+    /// Returns the signal (SIGINT, SIGTERM, SIGHUP) that ended it, or nil for a quit key.
+    @discardableResult
+    public func run(env: [String: String], forcedMode: ColorMode?) throws -> Int32? {
         let signals = Signals()
         defer { signals.cancel() }
         let term = try Terminal(env: env, forced: forcedMode)
@@ -176,9 +178,10 @@ public final class App {
             while burst < 64, let more = term.readKeyNow() {
                 burst += 1
                 if more == .resize { term.refreshSize() }
-                if handle(more) == .quit { session.cancel(); return }
+                if handle(more) == .quit { session.cancel(); return nil }
             }
         }
         session.cancel()
+        return signals.quit
     }
 }

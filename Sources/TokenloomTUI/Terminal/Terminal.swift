@@ -38,7 +38,11 @@ public final class Terminal {
         utf8 = tl_locale_is_utf8() != 0
         // newterm, not initscr: initscr exits the process when TERM is unknown.
         guard let term = getenv("TERM"), term.pointee != 0 else { throw TerminalError.noTERM }
-        guard let screen = newterm(term, stdout, stdin) else { throw TerminalError.unknownTerminal(String(cString: term)) }
+        FatalSignals.holdTerminal()
+        guard let screen = newterm(term, stdout, stdin) else {
+            FatalSignals.releaseTerminal()
+            throw TerminalError.unknownTerminal(String(cString: term).escapingControlCharacters)
+        }
         set_term(screen)
         active = true
         raw(); noecho(); nonl()
@@ -65,6 +69,7 @@ public final class Terminal {
         active = false
         curs_set(1)
         endwin()
+        FatalSignals.releaseTerminal()
     }
 
     /// Reads the tty's size and tells curses (after SIGWINCH); forces a full redraw.

@@ -37,8 +37,9 @@ struct ExplorerOptions: ParsableArguments {
         var ui = UIState(theme: theme, colorMode: forced ?? .xterm256, ascii: ascii)
         ui.tour = tour
         let app = App(session: session, ui: ui, remake: remake)
-        try app.run(env: ProcessInfo.processInfo.environment, forcedMode: forced)
+        let signal = try app.run(env: ProcessInfo.processInfo.environment, forcedMode: forced)
         if let err = app.session.snapshot().error { throw CLIError.data(err) }
+        if let s = signal { throw Interrupted(signal: s) }
     }
 }
 
