@@ -129,7 +129,11 @@ public final class App {
             replace(with: sc)
             ui.message = "new prompt"
         case .backspace: if !draft.isEmpty { draft.removeLast() }; ui.promptDraft = draft
-        case .char(let c): if draft.count < 500 { draft.append(c) }; ui.promptDraft = draft
+        case .char(let c):
+            if draft.count < UIState.promptLimit { draft.append(c) } else {
+                ui.message = "a prompt typed here is at most \(UIState.promptLimit) characters (use --prompt for longer ones)"
+            }
+            ui.promptDraft = draft
         default: break
         }
         return .carryOn

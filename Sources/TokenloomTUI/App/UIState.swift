@@ -38,6 +38,8 @@ public struct UIState: Sendable {
     public var message: String?
     /// The prompt being typed after `/`, nil when not editing.
     public var promptDraft: String?
+    /// The most characters the `/` prompt editor takes.
+    public static let promptLimit = 2000
     /// The guided tour being followed (`tokenloom tour`, `tui --scenario`), nil otherwise.
     public var tour: TourGuide?
 
