@@ -140,5 +140,7 @@ final class LabelledDecoder: Decoder {
     var stats: DecodeStats { inner.stats }
     var isFinished: Bool { inner.isFinished }
     var finishReason: String? { inner.finishReason }
+    var mode: String { inner.mode }
+    var rule: String { inner.rule }
     func step() throws -> [TraceEvent] { try inner.step() }
 }

@@ -25,6 +25,8 @@ public final class Session: @unchecked Sendable {
     // Shared state (guarded by `lock`).
     private struct Track {
         var name: String
+        var mode = ""
+        var rule = ""
         var prompt: [Int]
         var records: [StepRecord] = []
         var committed: [CommittedToken] = []
@@ -70,7 +72,7 @@ public final class Session: @unchecked Sendable {
                 var initial: [Track] = []
                 for (i, d) in ws.decoders.enumerated() {
                     let rec = recorders[i].record(tick: 0, events: [], stats: d.stats)
-                    initial.append(Track(name: d.name, prompt: d.prompt, records: [rec]))
+                    initial.append(Track(name: d.name, mode: d.mode, rule: d.rule, prompt: d.prompt, records: [rec]))
                 }
                 locked {
                     tracks = initial; presenter = ws.presenter; title = ws.title; note = ws.note; fuser = ws.fuser
@@ -143,7 +145,7 @@ public final class Session: @unchecked Sendable {
                 let i = min(cursor, t.records.count - 1)
                 let rec = t.records[i]
                 let recent = Array(t.records[max(0, i - 7)...i])
-                return DecoderSnapshot(name: t.name, tick: cursor, prompt: t.prompt,
+                return DecoderSnapshot(name: t.name, mode: t.mode, rule: t.rule, tick: cursor, prompt: t.prompt,
                                        committed: Array(t.committed.prefix(rec.committedCount)),
                                        current: rec, recent: recent, fuserGates: t.fuserGates)
             }

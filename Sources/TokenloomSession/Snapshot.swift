@@ -5,6 +5,10 @@ import TokenloomDecoding
 /// One decoder at one tick.
 public struct DecoderSnapshot: Sendable {
     public var name: String
+    /// Its settings in short ("greedy", "T 0.7 W16"), for the pane title; empty for a replay.
+    public var mode: String = ""
+    /// Its rule in words with its parameters (Decoder.rule); empty for a replay.
+    public var rule: String = ""
     public var tick: Int
     public var prompt: [Int]
     /// Committed tokens after the prompt, in position order.
@@ -32,7 +36,10 @@ public struct DecoderSnapshot: Sendable {
     /// Positions whose draft was rejected in this tick.
     public var rejectedThisTick: Set<Int> {
         var s = Set<Int>()
-        for e in current.events { if case .reject(let pos, _, _, _, _) = e { s.insert(pos) } }
+        for e in current.events {
+            if case .reject(let pos, _, _, _, _) = e { s.insert(pos) }
+            if case .match(let pos, let g, let t) = e, g != t { s.insert(pos) }
+        }
         return s
     }
     /// The committed token at an absolute position, if any.

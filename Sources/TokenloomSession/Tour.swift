@@ -17,8 +17,16 @@ public enum TourEvent: String, CaseIterable, Sendable {
     func happens(in events: [TraceEvent], finishedNow: Bool) -> Bool {
         switch self {
         case .finished: return finishedNow
-        case .firstRejection: return events.contains { if case .reject = $0 { return true }; return false }
-        case .firstAcceptance: return events.contains { if case .accept = $0 { return true }; return false }
+        case .firstRejection: return events.contains {
+            if case .reject = $0 { return true }
+            if case .match(_, let g, let t) = $0 { return g != t }
+            return false
+        }
+        case .firstAcceptance: return events.contains {
+            if case .accept = $0 { return true }
+            if case .match(_, let g, let t) = $0 { return g == t }
+            return false
+        }
         case .firstBranch: return events.contains { if case .branchOpened = $0 { return true }; return false }
         case .firstResample: return events.contains { if case .resample = $0 { return true }; return false }
         }

@@ -84,6 +84,7 @@ public struct TraceFile: Sendable {
         case .draft(let p, let t, let q): return pos(p, "position") ?? token(t) ?? num(q, "q")
         case .accept(let p, let t, let pp, let q, let u), .reject(let p, let t, let pp, let q, let u):
             return pos(p, "position") ?? token(t) ?? num(pp, "p") ?? num(q, "q") ?? num(u, "u")
+        case .match(let p, let g, let t): return pos(p, "position") ?? token(g) ?? token(t)
         case .resample(let p, let t): return pos(p, "position") ?? token(t)
         case .commit(let start, let tokens): return pos(start, "start") ?? list(tokens)
         case .entropy(let p, let h): return pos(p, "position") ?? num(h, "nats")
@@ -109,9 +110,8 @@ public struct TraceFile: Sendable {
             case .branchOpened, .trialToken: return "CNTP"
             case .denoise: return "SJD2"
             case .ngram: return "Lookahead"
-            case .accept(_, _, let p, let q, let u), .reject(_, _, let p, let q, let u):
-                // Greedy verification writes p in {0, 1}, q = 1 and u = 0; SJD writes real draws.
-                if !(q == 1 && u == 0 && (p == 0 || p == 1)) { verdicts = true } else { drafts = true }
+            case .accept, .reject: verdicts = true
+            case .match: drafts = true
             case .draft: drafts = true
             default: break
             }

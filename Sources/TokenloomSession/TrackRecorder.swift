@@ -13,7 +13,7 @@ struct TrackRecorder {
     // Numbers seen for positions not yet committed.
     private var entropyAt: [Int: Double] = [:]
     private var alternativesAt: [Int: [Alternative]] = [:]
-    private var verdictAt: [Int: (verdict: Verdict, p: Double, q: Double, u: Double)] = [:]
+    private var verdictAt: [Int: (verdict: Verdict, p: Double?, q: Double?, u: Double?)] = [:]
     private var rejectedAt: [Int: [Int]] = [:]
     private var resampledAt: Set<Int> = []
 
@@ -31,6 +31,9 @@ struct TrackRecorder {
             case .reject(let pos, let tok, let p, let q, let u):
                 verdictAt[pos] = (.resampled, p, q, u)
                 rejectedAt[pos, default: []].append(tok)
+            case .match(let pos, let guess, let target):
+                // A kept guess is an accepted draft; a replaced one leaves the pass's own prediction.
+                if guess == target { verdictAt[pos] = (.accepted, nil, nil, nil) } else { rejectedAt[pos, default: []].append(guess) }
             case .resample(let pos, _):
                 resampledAt.insert(pos)
             case .commit(let start, let tokens):

@@ -92,8 +92,10 @@ struct GreedyEquivalenceTests {
         let events = try runToEnd(j)
         let committed = events.reduce(0) { if case .commit(_, let t) = $1 { return $0 + t.count }; return $0 }
         let forwards = events.filter { $0.name == "forward" }.count
-        let accepts = events.filter { $0.name == "accept" }.count
-        let tests = accepts + events.filter { $0.name == "reject" }.count
+        // Jacobi's tests are exact matches: one `match` event per guess tested, kept when guess == target.
+        let accepts = events.filter { if case .match(_, let g, let t) = $0 { return g == t }; return false }.count
+        let tests = events.filter { $0.name == "match" }.count
+        #expect(!events.contains { $0.name == "accept" || $0.name == "reject" || $0.name == "resample" })
         #expect(committed == j.stats.tokensCommitted)
         #expect(forwards == j.stats.forwardPasses)
         #expect(accepts == j.stats.accepted && tests == j.stats.drafted)

@@ -34,7 +34,7 @@ struct SJDLosslessTests {
         for seed in 0..<samples {
             let s = DecodeSettings(maxNewTokens: 7, sampler: sampler, seed: UInt64(seed))
             let d = try SJDDecoder(model: model, prompt: prompt, settings: s, window: L, initScheme: initScheme, coupling: coupling)
-            d.rule = rule
+            d.acceptance = rule
             try runToEnd(d)
             let g = d.generated
             counts[(g[0] * V + g[1]) * V + g[2]] += 1

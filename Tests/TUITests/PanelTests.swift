@@ -93,7 +93,7 @@ import TokenloomSession
     @Test func explainSaysWhyAPositionWasRejected() {
         let s = replaySession([("SJD", [0, 1, 2], sjdSteps)], presenter: text, ticks: 2)
         let paras = Explain.text(s.snapshot().panes[0], text)
-        #expect(paras.contains { $0.contains("@5 \" the\": p 0.050 / q 0.500 → min(1,p/q) = 0.100 < u = 0.900: rejected.")
+        #expect(paras.contains { $0.contains("@5 \" the\": p 0.050 / q 0.500 → min(1,p/q) = 0.100 ≤ u = 0.900: rejected.")
             && $0.contains("norm(max(0, p − q))") && $0.contains("\" dog\"") })
         #expect(paras.contains { $0.hasPrefix("@4 \" on\": p 0.410 / q 0.620") && $0.hasSuffix("accepted.") })
     }

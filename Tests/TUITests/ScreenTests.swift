@@ -29,14 +29,15 @@ import TokenloomSession
 
     @Test func compareSummarisesTokensOnTheSameBudget() {
         let s = session(panes: 2, ticks: 4).snapshot()
-        #expect(Screen.compareSummary(s) == "compare · pass 4: AR 4 tok · SJD 4 tok (1.00× AR)")
+        #expect(Screen.compareSummary(s) == "compare · pass 4: AR 4 tok, 1.00/pass · SJD 4 tok, 1.00/pass, wall 1.00× AR")
         #expect(line(Screen.render(s, UIState(), width: 120, height: 40), containing: "compare · pass 4: AR 4 tok") != nil)
     }
 
     @Test func compareSummaryNamesADecoderThatFinishedSooner() {
         let s = replaySession([("AR", [0, 1, 2], ScreenTests.arSteps(3)), ("SJD", [0, 1, 2], ScreenTests.arSteps(8))],
                               presenter: TestTextPresenter(), ticks: 6).snapshot()
-        #expect(Screen.compareSummary(s) == "compare · pass 6: AR 3 tok in 3 passes · SJD 6 tok (2.00× AR)")
+        // AR finished at pass 3: its figures are over the 3 passes it ran, not over the 6 shown.
+        #expect(Screen.compareSummary(s) == "compare · pass 6: AR 3 tok, 1.00/pass, done in 3 passes · SJD 6 tok, 1.00/pass, wall 1.00× AR")
     }
 
     @Test func compareOffShowsOnlyTheFocusedPane() {

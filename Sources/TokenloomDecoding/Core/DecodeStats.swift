@@ -22,6 +22,7 @@ public struct DecodeStats: Sendable, Equatable, Codable {
         case .forward(_, _, let ms): forwardPasses += 1; forwardMs += ms
         case .accept: drafted += 1; accepted += 1
         case .reject: drafted += 1
+        case .match(_, let guess, let target): drafted += 1; if guess == target { accepted += 1 }
         case .commit(_, let tokens): tokensCommitted += tokens.count
         default: break
         }

@@ -8,9 +8,14 @@ public enum TraceEvent: Sendable, Equatable {
     case forward(start: Int, count: Int, ms: Double)
     /// A draft token placed at `position` with draft probability q (1 for a one-hot fresh draft).
     case draft(position: Int, token: Int, q: Double)
+    /// SJD's probabilistic test: the draft is kept when u < min(1, p/q).
     case accept(position: Int, token: Int, p: Double, q: Double, u: Double)
     case reject(position: Int, token: Int, p: Double, q: Double, u: Double)
-    /// After a rejection: the token drawn instead (from norm(max(0, p - q)), or greedy's argmax).
+    /// Jacobi's exact-match test: the guess at `position` is kept only if it equals `target`, the
+    /// token this pass predicts there (the argmax when greedy, a fresh sample when sampling).
+    /// Nothing is drawn for the test: there is no p, q or u.
+    case match(position: Int, guess: Int, target: Int)
+    /// After an SJD rejection: the token drawn instead, from norm(max(0, p - q)).
     case resample(position: Int, token: Int)
     /// Tokens at positions start ..< start+tokens.count became final.
     case commit(start: Int, tokens: [Int])
@@ -41,6 +46,7 @@ public enum TraceEvent: Sendable, Equatable {
         case .draft: return "draft"
         case .accept: return "accept"
         case .reject: return "reject"
+        case .match: return "match"
         case .resample: return "resample"
         case .commit: return "commit"
         case .entropy: return "entropy"

@@ -8,7 +8,7 @@ import Foundation
 extension TraceEvent: Codable {
     enum Key: String, CodingKey {
         case event, start, count, wall_ms, position, token, q, p, u, tokens, nats, entropy, trials, trial
-        case perplexity, level, index, value, matched, reason, probs
+        case perplexity, level, index, value, matched, reason, probs, guess, target
     }
 
     public func encode(to encoder: Swift.Encoder) throws {
@@ -22,6 +22,8 @@ extension TraceEvent: Codable {
         case .accept(let position, let token, let p, let q, let u), .reject(let position, let token, let p, let q, let u):
             try c.encode(position, forKey: .position); try c.encode(token, forKey: .token)
             try c.encode(p, forKey: .p); try c.encode(q, forKey: .q); try c.encode(u, forKey: .u)
+        case .match(let position, let guess, let target):
+            try c.encode(position, forKey: .position); try c.encode(guess, forKey: .guess); try c.encode(target, forKey: .target)
         case .resample(let position, let token):
             try c.encode(position, forKey: .position); try c.encode(token, forKey: .token)
         case .commit(let start, let tokens):
@@ -59,6 +61,7 @@ extension TraceEvent: Codable {
         case "draft": self = .draft(position: try i(.position), token: try i(.token), q: try d(.q))
         case "accept": self = .accept(position: try i(.position), token: try i(.token), p: try d(.p), q: try d(.q), u: try d(.u))
         case "reject": self = .reject(position: try i(.position), token: try i(.token), p: try d(.p), q: try d(.q), u: try d(.u))
+        case "match": self = .match(position: try i(.position), guess: try i(.guess), target: try i(.target))
         case "resample": self = .resample(position: try i(.position), token: try i(.token))
         case "commit": self = .commit(start: try i(.start), tokens: try c.decode([Int].self, forKey: .tokens))
         case "entropy": self = .entropy(position: try i(.position), nats: try d(.nats))

@@ -11,6 +11,13 @@ public final class AutoregressiveDecoder: StateBackedDecoder {
     }
 
 
+    public var mode: String { samplerMode(state.settings.sampler) }
+    public var rule: String {
+        state.settings.sampler.isGreedy
+            ? "AR (greedy): each forward pass feeds the last token and commits the argmax, the most probable next token. One token per pass."
+            : "AR (sampling at \(samplerMode(state.settings.sampler))): each forward pass feeds the last token and commits one token drawn from the model's distribution. One token per pass."
+    }
+
     public func step() throws -> [TraceEvent] {
         guard !state.isFinished else { return [] }
         // The first pass is the prefill of the whole prompt; later passes feed the last token.

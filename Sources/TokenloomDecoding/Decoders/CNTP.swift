@@ -80,6 +80,17 @@ public final class CNTPDecoder: StateBackedDecoder {
         return Int(1 + Double(k.maxTrials - 1) * c)
     }
 
+    public var mode: String { samplerMode(state.settings.sampler) + " N\(parameters.maxTrials)" }
+    public var rule: String {
+        let k = parameters, span = shortNumber(k.entropyHigh - k.entropyLow)
+        let formula = k.paperFormula
+            ? "N = max(1, min(\(k.maxTrials), floor(\(k.maxTrials)·(H − \(shortNumber(k.entropyLow)))/\(span))))"
+            : "N = int(1 + \(k.maxTrials - 1)·clamp((H − \(shortNumber(k.entropyLow)))/\(span), 0, 1))"
+        return "CNTP (\(samplerMode(state.settings.sampler))): where the entropy H of the next token is above \(shortNumber(k.entropyLow)) nats, "
+            + "it opens \(formula) trials. Each trial samples on until punctuation; its first token comes from the distribution "
+            + "already computed, and each further token costs one forward pass. The trial with the lowest perplexity is kept."
+    }
+
     public func step() throws -> [TraceEvent] {
         guard !state.isFinished else { return [] }
         var events: [TraceEvent] = []

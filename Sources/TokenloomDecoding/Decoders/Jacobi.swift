@@ -32,6 +32,15 @@ public final class JacobiDecoder: StateBackedDecoder {
         state = try DecodeState(model: model, prompt: prompt, settings: settings)
     }
 
+    public var mode: String { samplerMode(state.settings.sampler) + " W\(W)" }
+    public var rule: String {
+        let what = state.settings.sampler.isGreedy ? "the argmax" : "a fresh sample (\(samplerMode(state.settings.sampler)))"
+        return "\(name): one forward pass over the last committed token and up to \(W - 1) guesses. Each row predicts the next "
+            + "position as \(what). A guess is kept only if it equals the prediction of the row before it; the first guess that "
+            + "differs is replaced by that prediction, and everything after it waits. The predictions become the next pass's guesses."
+            + (state.settings.sampler.isGreedy ? " The output is exactly greedy AR's." : " Nothing is drawn for the test itself, and the output is distributed exactly as AR's.")
+    }
+
     public func step() throws -> [TraceEvent] {
         guard !state.isFinished else { return [] }
         if !state.prefilled { return try prefill() }
@@ -88,20 +97,14 @@ func greedyPrefill(_ state: DecodeState) throws -> [TraceEvent] {
 
 /// Greedy verification: draft i (at position firstPosition+i) is accepted while it equals the
 /// argmax y[i] of the row before it. Returns m, the number of tokens this pass earns
-/// (1 + accepted drafts); y[0 ..< m] are then final. Greedy tests draw nothing: u is 0, and p is 1
-/// for a match and 0 otherwise.
+/// (1 + accepted drafts); y[0 ..< m] are then final. Each test is a `match` event: nothing is drawn.
 func verifyGreedy(drafts: [Int], y: [Int], firstPosition: Int, state: DecodeState,
                   events: inout [TraceEvent]) -> Int {
     var m = 1
     for (i, d) in drafts.enumerated() {
-        if d == y[i] {
-            state.emit(.accept(position: firstPosition + i, token: d, p: 1, q: 1, u: 0), into: &events)
-            m += 1
-        } else {
-            state.emit(.reject(position: firstPosition + i, token: d, p: 0, q: 1, u: 0), into: &events)
-            events.append(.resample(position: firstPosition + i, token: y[i]))
-            break
-        }
+        state.emit(.match(position: firstPosition + i, guess: d, target: y[i]), into: &events)
+        guard d == y[i] else { break }
+        m += 1
     }
     return m
 }

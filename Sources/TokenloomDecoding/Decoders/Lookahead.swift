@@ -45,6 +45,13 @@ public final class LookaheadDecoder: StateBackedDecoder {
     }
 
 
+    public var mode: String { "greedy W\(W) N\(N) G\(G)" }
+    public var rule: String {
+        "Lookahead (greedy, W \(W), N \(N), G \(G)): one forward pass runs a Jacobi lookahead branch, which collects n-grams, and "
+            + "verifies up to \(G) pooled n-grams that start with the last token; the longest one greedy decoding agrees with is kept. "
+            + "The output is exactly greedy AR's."
+    }
+
     public func step() throws -> [TraceEvent] {
         guard !state.isFinished else { return [] }
         if !state.prefilled { return try greedyPrefill(state) }

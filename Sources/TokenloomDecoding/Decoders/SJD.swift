@@ -48,7 +48,7 @@ public final class SJDDecoder: StateBackedDecoder {
     /// leaves an image's header and last tokens to plain AR); nil: everywhere.
     public let jacobiRange: Range<Int>?
     public let state: DecodeState
-    var rule = SJDAcceptance.speculative
+    var acceptance = SJDAcceptance.speculative
     /// Drafts for the positions after the last committed token, with their q. // [<= L-1]
     var drafts: [(token: Int, q: DraftQ)] = []
 
@@ -59,6 +59,15 @@ public final class SJDDecoder: StateBackedDecoder {
         state = try DecodeState(model: model, prompt: prompt, settings: settings)
     }
 
+
+    public var mode: String { samplerMode(state.settings.sampler) + " W\(L)" + (coupling ? " MC" : "") }
+    public var rule: String {
+        "SJD (\(samplerMode(state.settings.sampler)), window \(L)): one forward pass over the last committed token and up to \(L - 1) drafts. "
+            + "A draft x, drawn earlier from a distribution q, is kept when u < min(1, p(x)/q(x)), where p is this pass's "
+            + "distribution at its position and u is uniform in [0, 1). At the first rejection a token is drawn from "
+            + "norm(max(0, p − q)) instead, and everything after it waits; when every draft passes, the last row adds one more token. "
+            + "This keeps the output distributed exactly as sampling AR's. The rest of the window is refreshed with this pass's samples."
+    }
 
     public func step() throws -> [TraceEvent] {
         guard !state.isFinished else { return [] }
@@ -99,7 +108,7 @@ public final class SJDDecoder: StateBackedDecoder {
             let px = p[i - 1][x], qx = q.prob(x)
             let u = state.rng.uniform()
             let ratio = qx > 0 ? px / qx : (px > 0 ? Double.infinity : 0)
-            if rule == .acceptAlways || u < min(1, ratio) {
+            if acceptance == .acceptAlways || u < min(1, ratio) {
                 state.emit(.accept(position: position, token: x, p: px, q: qx, u: u), into: &events)
                 out.append(x)
             } else {

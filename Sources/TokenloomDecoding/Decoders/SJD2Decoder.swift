@@ -75,6 +75,17 @@ public final class SJD2Decoder: StateBackedDecoder {
         return Slot(step: K, z: z, token: -1, q: .oneHot)
     }
 
+    public var mode: String { samplerMode(state.settings.sampler) + " W\(W) K\(K)" }
+    public var rule: String {
+        "SJD2 (\(samplerMode(state.settings.sampler)), window \(W), \(K) denoising steps, schedule \(schedule == .byPosition ? "by position" : "one step per pass")): "
+            + "the window starts as noise. One forward pass feeds clean drafts as tokens and noisy slots as embeddings with their noise level. "
+            + "Clean drafts at the front are tested like SJD's (u < min(1, p/q)); the first noisy slot stops the test and takes a sample of p. "
+            + (schedule == .byPosition
+               ? "Noisy slots then move toward the clean embedding the model predicts; a slot that moves to window index i jumps to at most step floor(\(K)·i/\(W)), so it may become clean in one pass."
+               : "Noisy slots then move one denoising step toward the clean embedding the model predicts.")
+            + " A slot at level 0 becomes a draft."
+    }
+
     public func step() throws -> [TraceEvent] {
         guard !state.isFinished else { return [] }
         let w = model.weights

@@ -104,10 +104,11 @@ enum Chrome {
         overlayFrame(&c, ui, title: "keys  (Esc closes)", lines: lines, width: width, height: height)
     }
 
-    static func explain(_ c: inout Canvas, _ pane: DecoderSnapshot, _ presenter: TokenPresenter, _ ui: UIState, width: Int, height: Int) {
+    static func explain(_ c: inout Canvas, _ pane: DecoderSnapshot, _ presenter: TokenPresenter, _ ui: UIState, width: Int, height: Int,
+                        onePositionMs: Double? = nil) {
         let w = min(width - 8, 96)
         var lines: [(String, Style?)] = []
-        for para in Explain.text(pane, presenter) {
+        for para in Explain.text(pane, presenter, onePositionMs: onePositionMs) {
             for l in wrap(para, width: w) { lines.append((l, nil)) }
         }
         overlayFrame(&c, ui, title: "explain: \(pane.name), pass \(pane.current.tick)  (Esc closes)", lines: lines, width: width, height: height)

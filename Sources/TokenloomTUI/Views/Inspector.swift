@@ -40,12 +40,19 @@ public struct Inspector {
             case .accept(let pos, let tok, let p, let q, let u) where pos == position:
                 verdictLine = "this pass: \(quoted(tok)) accepted: p \(fmt(p, 3))  q \(fmt(q, 3))  u \(fmt(u, 3))  min(1,p/q) \(Inspector.ratio(p, q))"
             case .reject(let pos, let tok, let p, let q, let u) where pos == position:
-                verdictLine = "this pass: \(quoted(tok)) rejected: p \(fmt(p, 3))  q \(fmt(q, 3))  u \(fmt(u, 3))  min(1,p/q) \(Inspector.ratio(p, q)) < u"
+                verdictLine = "this pass: \(quoted(tok)) rejected: p \(fmt(p, 3))  q \(fmt(q, 3))  u \(fmt(u, 3))  min(1,p/q) \(Inspector.ratio(p, q)) ≤ u"
+            case .match(let pos, let guess, let target) where pos == position:
+                verdictLine = guess == target
+                    ? "this pass: guess \(quoted(guess)) kept: it equals the prediction of the row before"
+                    : "this pass: guess \(quoted(guess)) replaced: the row before predicts \(quoted(target))"
             default: break
             }
         }
         if let c = pane.committed(at: position) {
-            out.append("@\(position) \(quoted(c.token))  \(c.verdict.rawValue) at pass \(c.tick)")
+            // Greedy decoders pick the argmax: "sampled" would be false there.
+            let how = c.verdict == .sampled && pane.mode.hasPrefix("greedy") ? "argmax" : c.verdict.rawValue
+            out.append("@\(position) \(quoted(c.token))  \(how) at pass \(c.tick)")
+            // p, q and u exist only where SJD's test ran; elsewhere they show as –.
             out.append("p \(fmt(c.p, 3))  q \(fmt(c.q, 3))  u \(fmt(c.u, 3))  min(1,p/q) \(Inspector.ratio(c.p, c.q))")
             out.append("entropy \(fmt(c.entropy, 3)) nats")
             if let top = alternativesLine(c.alternatives, chosen: c.token) { out.append(top) }

@@ -66,29 +66,33 @@ public enum Screen {
         }
         switch ui.overlay {
         case .help?: Chrome.help(&c, ui, width: width, height: height)
-        case .explain?: Chrome.explain(&c, s.panes[focus], s.presenter, ui, width: width, height: height)
+        case .explain?: Chrome.explain(&c, s.panes[focus], s.presenter, ui, width: width, height: height,
+                                       onePositionMs: Explain.onePositionMs(s.panes))
         case nil: break
         }
         return c
     }
 
-    /// `compare · pass 6: AR 6 tok · SJD 21 tok (3.50× AR) · SJD2 6 tok`: tokens each decoder committed on
-    /// the same budget of passes (`in N passes` for one that finished sooner), ratios to the first pane.
+    /// `compare · pass 8: AR 8 tok, 1.00/pass · SJD 24 tok, 3.00/pass, wall 0.52× AR`: each decoder's
+    /// tokens and tokens per pass over the passes it actually ran (`done in N passes` once it finished),
+    /// and its wall-clock speed (tokens per ms of forward passes) relative to the first pane's.
     public static func compareSummary(_ s: Snapshot) -> String {
         guard let base = s.panes.first else { return "" }
-        let b = base.stats.tokensCommitted
+        func speed(_ p: DecoderSnapshot) -> Double? {
+            p.stats.forwardMs > 0 && p.stats.tokensCommitted > 0 ? Double(p.stats.tokensCommitted) / p.stats.forwardMs : nil
+        }
         let parts = s.panes.enumerated().map { i, p -> String in
-            var part = "\(p.name) \(p.stats.tokensCommitted) tok"
-            if i > 0, b > 0 { part += " (\(fmt(Double(p.stats.tokensCommitted) / Double(b)))× \(base.name))" }
-            if p.nfe < s.tick { part += " in \(p.nfe) passes" }
+            var part = "\(p.name) \(p.stats.tokensCommitted) tok, \(fmt(p.stats.tokensPerPass))/pass"
+            if p.current.finished != nil || p.nfe < s.tick { part += ", done in \(p.nfe) passes" }
+            if i > 0, let a = speed(p), let b = speed(base) { part += ", wall \(fmt(a / b))× \(base.name)" }
             return part
         }
         return "compare · pass \(s.tick): " + parts.joined(separator: " · ")
     }
 
-    /// The title a pane shows: the decoder's name and its forward-pass count.
+    /// The title a pane shows: the decoder's name, its settings and its forward-pass count.
     public static func paneTitle(_ p: DecoderSnapshot) -> String {
-        var s = "\(p.name) · NFE \(p.nfe)"
+        var s = p.name + (p.mode.isEmpty ? "" : " · \(p.mode)") + " · NFE \(p.nfe)"
         if p.current.error != nil { s += " · error" } else if p.current.finished != nil { s += " · done" }
         return s
     }

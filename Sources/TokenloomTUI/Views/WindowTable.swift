@@ -25,6 +25,7 @@ public struct WindowTable {
             case .accept(let pos, let tok, _, _, _): cells[pos] = (tok, .accepted)
             case .reject(let pos, let tok, _, _, _): cells[pos] = (tok, .rejected)
             case .resample(let pos, let tok): cells[pos] = (tok, .resampled)
+            case .match(let pos, let guess, let target): cells[pos] = guess == target ? (guess, .accepted) : (guess, .rejected)
             default: break
             }
         }
