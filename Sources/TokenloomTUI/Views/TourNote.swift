@@ -13,7 +13,11 @@ public struct TourGuide: Sendable, Equatable {
     /// The stop last reached with `n` / `N` (nil before the first).
     public var current: Int?
 
-    public init(title: String, stops: [Stop]) { self.title = title; self.stops = stops }
+    /// A tour opens at pass 0, so a stop at pass 0 is already reached (and `n` goes past it).
+    public init(title: String, stops: [Stop]) {
+        self.title = title; self.stops = stops
+        current = stops.indices.last { stops[$0].pass <= 0 }
+    }
 
     /// The stop after `current`, if any.
     public var nextIndex: Int? {
