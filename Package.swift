@@ -37,15 +37,18 @@ let package = Package(
             "TokenloomTUI", "TokenloomSession", "TokenloomDecoding", "TokenloomModels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // What the tests (and the dev fuzzer) share: the GGUF writer and tiny models, the SmolLM2
+        // fetch and chi-square. Production targets never depend on it.
+        .target(name: "TokenloomTestSupport", dependencies: ["TokenloomModels", "TokenloomKernels"]),
         // A deterministic structure-aware fuzzer for the GGUF reader and model loaders (issue 7).
-        .executableTarget(name: "tokenloom-fuzz", dependencies: ["TokenloomModels"]),
+        .executableTarget(name: "tokenloom-fuzz", dependencies: ["TokenloomModels", "TokenloomTestSupport"]),
         .testTarget(name: "KernelsTests", dependencies: ["TokenloomKernels"]),
-        .testTarget(name: "ModelsTests", dependencies: ["TokenloomModels"],
+        .testTarget(name: "ModelsTests", dependencies: ["TokenloomModels", "TokenloomTestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "DecodingTests", dependencies: ["TokenloomDecoding"]),
-        .testTarget(name: "SessionTests", dependencies: ["TokenloomSession"]),
+        .testTarget(name: "DecodingTests", dependencies: ["TokenloomDecoding", "TokenloomTestSupport"]),
+        .testTarget(name: "SessionTests", dependencies: ["TokenloomSession", "TokenloomTestSupport"]),
         .testTarget(name: "TUITests", dependencies: ["TokenloomTUI"]),
-        .testTarget(name: "CLITests", dependencies: ["TokenloomModels", "tokenloom", "tokenloom-fuzz"]),
+        .testTarget(name: "CLITests", dependencies: ["TokenloomModels", "TokenloomTestSupport", "tokenloom", "tokenloom-fuzz"]),
     ],
     // Swift 5 mode: the engine queue / UI loop hand-off is through immutable snapshots, checked by
     // `swift test --sanitize=thread`, rather than by strict-concurrency annotations everywhere.

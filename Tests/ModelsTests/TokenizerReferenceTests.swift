@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 @testable import TokenloomModels
+import TokenloomTestSupport
 
 struct TokenizerFixture: Decodable {
     struct Case: Decodable { let text: String; let ids: [Int]; let detokenized: String }
@@ -26,7 +27,7 @@ struct TokenizerFixture: Decodable {
 /// The SmolLM2 tokenizer, read once for all tests.
 enum SmolLM2Tokenizer {
     static let shared: Result<BPETokenizer, Error> = Result {
-        try BPETokenizer(path: try ModelStore.smolLM2ForTests())
+        try BPETokenizer(path: try TestModels.smolLM2())
     }
     static func get() throws -> BPETokenizer { try shared.get() }
 }
@@ -55,7 +56,7 @@ enum SmolLM2Tokenizer {
 
     @Test(arguments: [PreTokenizerKind.llama3, .qwen2, .gpt2])
     func otherPreTokenizersMatchLlamaCpp(kind: PreTokenizerKind) throws {
-        let tok = try BPETokenizer(gguf: try GGUFFile(path: try ModelStore.smolLM2ForTests()), preTokenizer: kind)
+        let tok = try BPETokenizer(gguf: try GGUFFile(path: try TestModels.smolLM2()), preTokenizer: kind)
         let cases = try #require(try TokenizerFixture.load().smollm2_vocab_as_other_pre[kind.rawValue])
         #expect(cases.count >= 40)
         for c in cases {
@@ -122,7 +123,7 @@ enum SmolLM2Tokenizer {
     /// A ~2,000-word text must encode well under 100 ms (the median of 5 runs, measured fresh each run,
     /// so the per-call word cache does not carry over).
     @Test func encodesTwoThousandWordsQuickly() throws {
-        let file = try GGUFFile(path: try ModelStore.smolLM2ForTests())
+        let file = try GGUFFile(path: try TestModels.smolLM2())
         let l0 = DispatchTime.now().uptimeNanoseconds
         let tok = try BPETokenizer(gguf: file)
         let loadMs = Double(DispatchTime.now().uptimeNanoseconds - l0) / 1e6

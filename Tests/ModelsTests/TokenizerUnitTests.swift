@@ -4,6 +4,7 @@
 
 import Testing
 @testable import TokenloomModels
+import TokenloomTestSupport
 
 @Suite struct TokenizerUnitTests {
     @Test(arguments: [PreTokenizerKind.llama3, .qwen2, .gpt2])
