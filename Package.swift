@@ -38,8 +38,10 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // What the tests (and the dev fuzzer) share: the GGUF writer and tiny models, the SmolLM2
-        // fetch and chi-square. Production targets never depend on it.
-        .target(name: "TokenloomTestSupport", dependencies: ["TokenloomModels", "TokenloomKernels"]),
+        // fetch, the child-process runner and its leak check, and chi-square.
+        // Production targets never depend on it.
+        .target(name: "CTestSupport"),
+        .target(name: "TokenloomTestSupport", dependencies: ["CTestSupport", "TokenloomModels", "TokenloomKernels"]),
         // A deterministic structure-aware fuzzer for the GGUF reader and model loaders (issue 7).
         .executableTarget(name: "tokenloom-fuzz", dependencies: ["TokenloomModels", "TokenloomTestSupport"]),
         .testTarget(name: "KernelsTests", dependencies: ["TokenloomKernels"]),

@@ -3,6 +3,7 @@
 // crash it; started in a 20x6 terminal it shows a message instead of a layout.
 import Foundation
 import Testing
+import TokenloomTestSupport
 
 /// One private tmux server (own socket) running a plain shell with a recognisable prompt.
 final class TerminalDriver {
