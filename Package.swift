@@ -38,7 +38,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // What the tests (and the dev fuzzer) share: the GGUF writer and tiny models, the SmolLM2
-        // fetch, the child-process runner and its leak check, and chi-square.
+        // fetch, the child-process runner, the tmux driver, the leak check and chi-square.
         // Production targets never depend on it.
         .target(name: "CTestSupport"),
         .target(name: "TokenloomTestSupport", dependencies: ["CTestSupport", "TokenloomModels", "TokenloomKernels"]),
@@ -49,8 +49,9 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DecodingTests", dependencies: ["TokenloomDecoding", "TokenloomTestSupport"]),
         .testTarget(name: "SessionTests", dependencies: ["TokenloomSession", "TokenloomTestSupport"]),
-        .testTarget(name: "TUITests", dependencies: ["TokenloomTUI"]),
-        .testTarget(name: "CLITests", dependencies: ["TokenloomModels", "TokenloomTestSupport", "tokenloom", "tokenloom-fuzz"]),
+        .testTarget(name: "TUITests", dependencies: ["TokenloomTUI", "TokenloomTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TokenloomModels", "TokenloomDecoding", "TokenloomTestSupport",
+                                                     "tokenloom", "tokenloom-fuzz"]),
     ],
     // Swift 5 mode: the engine queue / UI loop hand-off is through immutable snapshots, checked by
     // `swift test --sanitize=thread`, rather than by strict-concurrency annotations everywhere.
