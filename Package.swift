@@ -38,15 +38,21 @@ let package = Package(
             "TokenloomTUI", "TokenloomSession", "TokenloomDecoding", "TokenloomModels", "TokenloomKernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // What the tests (and the dev fuzzer) share: the GGUF writer and tiny models, the SmolLM2
+        // fetch, the child-process runner, the tmux driver, the leak check and chi-square.
+        // Production targets never depend on it.
+        .target(name: "CTestSupport"),
+        .target(name: "TokenloomTestSupport", dependencies: ["CTestSupport", "TokenloomModels", "TokenloomKernels"]),
         // A deterministic structure-aware fuzzer for the GGUF reader and model loaders (issue 7).
-        .executableTarget(name: "tokenloom-fuzz", dependencies: ["TokenloomModels", "TokenloomKernels"]),
+        .executableTarget(name: "tokenloom-fuzz", dependencies: ["TokenloomModels", "TokenloomKernels", "TokenloomTestSupport"]),
         .testTarget(name: "KernelsTests", dependencies: ["TokenloomKernels"]),
-        .testTarget(name: "ModelsTests", dependencies: ["TokenloomModels"],
+        .testTarget(name: "ModelsTests", dependencies: ["TokenloomModels", "TokenloomKernels", "TokenloomTestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "DecodingTests", dependencies: ["TokenloomDecoding"]),
-        .testTarget(name: "SessionTests", dependencies: ["TokenloomSession"]),
-        .testTarget(name: "TUITests", dependencies: ["TokenloomTUI"]),
-        .testTarget(name: "CLITests", dependencies: ["TokenloomModels", "tokenloom", "tokenloom-fuzz"]),
+        .testTarget(name: "DecodingTests", dependencies: ["TokenloomDecoding", "TokenloomModels", "TokenloomTestSupport"]),
+        .testTarget(name: "SessionTests", dependencies: ["TokenloomSession", "TokenloomDecoding", "TokenloomModels", "TokenloomTestSupport"]),
+        .testTarget(name: "TUITests", dependencies: ["TokenloomTUI", "TokenloomSession", "TokenloomDecoding", "TokenloomTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TokenloomModels", "TokenloomKernels", "TokenloomDecoding", "TokenloomTestSupport",
+                                                     "tokenloom", "tokenloom-fuzz"]),
     ],
     // Swift 5 mode: the engine queue / UI loop hand-off is through immutable snapshots, checked by
     // `swift test --sanitize=thread`, rather than by strict-concurrency annotations everywhere.

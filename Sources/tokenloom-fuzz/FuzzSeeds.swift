@@ -4,6 +4,7 @@
 import Foundation
 import TokenloomKernels
 import TokenloomModels
+import TokenloomTestSupport
 
 enum FuzzSeeds {
     static func builtIn() -> [[UInt8]] {
@@ -15,12 +16,7 @@ enum FuzzSeeds {
         var w = GGUFWriter()
         let m = GGUFWriter.TinyLlama()
         w.addTinyLlamaHyperparameters(m)
-        w.add("tokenizer.ggml.model", .string("gpt2"))
-        w.add("tokenizer.ggml.pre", .string("smollm"))
-        w.add("tokenizer.ggml.tokens", .array(["<|endoftext|>", "a", "b", "ab", "Ġ", "Ġa"].map { .string($0) }))
-        w.add("tokenizer.ggml.token_type", .array([3, 1, 1, 1, 1, 1].map { .int32($0) }))
-        w.add("tokenizer.ggml.merges", .array(["a b", "Ġ a"].map { .string($0) }))
-        w.add("tokenizer.ggml.eos_token_id", .uint32(0))
+        w.addTinyGPT2Tokenizer(count: 6, controlEOS: true)
         w.addTinyLlamaTensors(m)
         return w.encoded()
     }

@@ -3,6 +3,7 @@
 // where (usage errors may add the "Usage: ..." hint line), and no half-written output file.
 import Foundation
 import Testing
+import TokenloomTestSupport
 
 @Suite struct BadInputTableTests {
     /// Runs `args` and checks the row's contract.

@@ -2,6 +2,7 @@
 import Foundation
 import TokenloomKernels
 import TokenloomModels
+import TokenloomTestSupport
 
 enum BadModelFiles {
     static let d = 8, ff = 16, vocab = 6, layers = 2
@@ -16,13 +17,7 @@ enum BadModelFiles {
         m.omit = dropTensor.map { [$0] } ?? []
         var w = GGUFWriter()
         w.addTinyLlamaHyperparameters(m)
-        let toks = ["<|endoftext|>", "a", "b", "ab", "Ġ", "Ġa", "c", "d"].prefix(vocabTokens)
-        w.add("tokenizer.ggml.model", .string("gpt2"))
-        w.add("tokenizer.ggml.pre", .string("smollm"))
-        w.add("tokenizer.ggml.tokens", .array(toks.map { .string($0) }))
-        w.add("tokenizer.ggml.token_type", .array(toks.map { _ in .int32(1) }))
-        w.add("tokenizer.ggml.merges", .array(["a b", "Ġ a"].map { .string($0) }))
-        w.add("tokenizer.ggml.eos_token_id", .uint32(0))
+        w.addTinyGPT2Tokenizer(count: vocabTokens, controlEOS: false)
         w.addTinyLlamaTensors(m)
         return w
     }

@@ -4,6 +4,7 @@ import Foundation
 import Testing
 import TokenloomKernels
 import TokenloomModels
+import TokenloomTestSupport
 
 @Suite struct BadModelInputTests {
     func expectOneLineError(_ path: String, mentions words: [String], sourceLocation: SourceLocation = #_sourceLocation) throws {

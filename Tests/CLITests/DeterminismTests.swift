@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 import TokenloomModels
+import TokenloomTestSupport
 
 @Suite(.serialized) struct DeterminismTests {
     /// Removes every `"…_ms": number` field (and the rate derived from the wall time) from JSON text.
@@ -35,7 +36,7 @@ import TokenloomModels
 
     @Test(arguments: ["ar", "jacobi", "sjd", "cntp", "lookahead"])
     func textDecoderTracesAreReproducible(_ decoder: String) throws {
-        let model = try ModelStore.smolLM2ForTests()
+        let model = try TestModels.smolLM2()
         let a = try trace(model, decoder: decoder, threads: 1, run: 1)
         let b = try trace(model, decoder: decoder, threads: 1, run: 2)
         let c = try trace(model, decoder: decoder, threads: 2, run: 3)

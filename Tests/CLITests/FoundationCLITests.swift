@@ -2,6 +2,7 @@
 import Foundation
 import Testing
 import TokenloomModels
+import TokenloomTestSupport
 
 @Suite struct FoundationCLITests {
     @Test func helpListsTheSevenSubcommands() throws {
@@ -33,7 +34,7 @@ import TokenloomModels
     @Test func fetchLeavesTheVerifiedFileAndModelsListsIt() throws {
         // Fetch into a fresh cache: a copy of an already-fetched file is not the point here, the
         // project's own fetch path is. pip keeps its own download cache, so reruns are fast.
-        _ = try ModelStore.smolLM2ForTests()
+        _ = try TestModels.smolLM2()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tokenloom-fetch-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = try CLIRunner.run(["fetch", "smollm2"], environment: ["TOKENLOOM_MODEL_DIR": dir])

@@ -2,22 +2,17 @@
 // would kill the fuzzer process, a slow input is reported as a hang and fails the run.
 import Foundation
 import Testing
+import TokenloomTestSupport
 
 @Suite struct FuzzSmokeTests {
     @Test func shortDeterministicFuzzPassHasNoCrashOrHang() throws {
         let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let fuzz = URL(fileURLWithPath: CLIRunner.binary).deletingLastPathComponent().appendingPathComponent("tokenloom-fuzz").path
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: fuzz)
-        p.arguments = ["--iterations", "20000", "--seed", "7", "--hang-ms", "2000",
-                       "--corpus", repo.appendingPathComponent("Tests/fuzz-corpus").path]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationReason == .exit, "fuzzer died: \(text)")
-        #expect(p.terminationStatus == 0, "fuzzer reported hangs: \(text)")
+        let r = try CLIRunner.run(["--iterations", "20000", "--seed", "7", "--hang-ms", "2000",
+                                   "--corpus", repo.appendingPathComponent("Tests/fuzz-corpus").path],
+                                  executable: TestBinaries.fuzz, timeout: 600)
+        let text = r.stdout
+        #expect(r.signal == nil, "fuzzer died: \(text)")
+        #expect(r.status == 0, "fuzzer reported hangs: \(text)")
         #expect(text.contains("inputs 20000"))
         // The mutations must reach past the header checks sometimes, or the pass proves little.
         #expect(text.contains("parsed") || text.contains("loaded") || text.contains("loader:"))
@@ -27,15 +22,7 @@ import Testing
     /// Every seed but the regression ones is a valid file: it loads and runs a forward pass, so
     /// mutations start from inputs that reach the loaders.
     @Test func seedsLoadAndRunAForwardPass() throws {
-        let fuzz = URL(fileURLWithPath: CLIRunner.binary).deletingLastPathComponent().appendingPathComponent("tokenloom-fuzz").path
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: fuzz)
-        p.arguments = ["--check-seeds", "--builtin-models"]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
+        let text = try CLIRunner.run(["--check-seeds", "--builtin-models"], executable: TestBinaries.fuzz).stdout
         let lines = text.split(separator: "\n")
         // Built-in seeds: tiny Llama (gpt2 BPE), quantised tensors (no model), SentencePiece Llama,
         // tiny image models (plain and fused), then the shipped image models.

@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 import TokenloomModels
+import TokenloomTestSupport
 
 @Suite struct ImageCLITests {
     static func tempPath(_ name: String) -> String {

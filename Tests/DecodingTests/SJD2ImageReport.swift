@@ -8,6 +8,7 @@ import Foundation
 import Testing
 @testable import TokenloomDecoding
 import TokenloomModels
+import TokenloomTestSupport
 
 private let reportDir = ProcessInfo.processInfo.environment["TOKENLOOM_IMAGE_REPORT"]
 
@@ -83,7 +84,7 @@ private let reportDir = ProcessInfo.processInfo.environment["TOKENLOOM_IMAGE_REP
     @Test(.enabled(if: reportDir != nil, "set TOKENLOOM_IMAGE_REPORT to an output folder"))
     func fuserAblation() throws {
         let enc = try ImageARModel(path: try ModelStore.resolve("builtin:emoji"), prompt: "")
-        let llm = try LlamaModel(path: try ModelStore.smolLM2ForTests(), cacheCapacity: 64)
+        let llm = try LlamaModel(path: try TestModels.smolLM2(), cacheCapacity: 64)
         let fused = try ImageARModel(path: try ModelStore.resolve("builtin:emoji-fused"), prompt: "", llm: llm)
         let seeds: [UInt64] = [0, 1, 2, 3]
         for (label, model) in [("encoder-only", enc), ("fused", fused)] {

@@ -5,6 +5,7 @@ import Foundation
 import Testing
 @testable import TokenloomDecoding
 import TokenloomModels
+import TokenloomTestSupport
 
 func emojiModel(_ prompt: String) throws -> ImageARModel {
     try ImageARModel(path: try ModelStore.resolve("builtin:emoji"), prompt: prompt)

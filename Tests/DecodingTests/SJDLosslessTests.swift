@@ -4,6 +4,7 @@
 // deliberately broken accept-always rule must fail (p < 0.01), which shows the test has power.
 import Testing
 @testable import TokenloomDecoding
+import TokenloomTestSupport
 
 struct SJDLosslessTests {
     static let V = 5

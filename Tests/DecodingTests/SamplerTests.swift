@@ -1,6 +1,7 @@
 // Sampler and RNG: the warping order, greedy, filters, entropy, and reproducible draws.
 import Testing
 @testable import TokenloomDecoding
+import TokenloomTestSupport
 
 struct SamplerTests {
     let logits: [Float] = [2, 1, 0, 3, -1]

@@ -5,6 +5,7 @@
 // accepts few drafts: that is why SJD exists.
 import Testing
 @testable import TokenloomDecoding
+import TokenloomTestSupport
 
 struct SamplingJacobiTests {
     static func counts(_ model: ToyModel, _ sampler: SamplerSettings, samples: Int, W: Int,

@@ -4,10 +4,11 @@
 import Testing
 import TokenloomModels
 @testable import TokenloomDecoding
+import TokenloomTestSupport
 
 struct SmolLM2DecoderTests {
     static func load() throws -> (CausalModel, any GGUFTokenizer) {
-        let path = try ModelStore.smolLM2ForTests()
+        let path = try TestModels.smolLM2()
         return (try ModelLoader.load(path: path, cacheCapacity: 1024), try TokenizerLoader.load(from: try GGUFFile(path: path)))
     }
 
@@ -33,7 +34,7 @@ struct SmolLM2DecoderTests {
 
     /// Same seed => the same tokens and trace (timing aside) whatever the kernel thread count.
     @Test func sameSeedSameTraceAtAnyThreadCount() throws {
-        let path = try ModelStore.smolLM2ForTests()
+        let path = try TestModels.smolLM2()
         let tokenizer = try TokenizerLoader.load(from: try GGUFFile(path: path))
         let prompt = tokenizer.encode("Once upon a time", addSpecial: true)
         var traces: [[TraceEvent]] = []

@@ -1,6 +1,7 @@
 import Testing
 @testable import TokenloomModels
 import TokenloomKernels
+import TokenloomTestSupport
 
 @Suite struct GGUFReaderTests {
     func smallFile() -> [UInt8] {

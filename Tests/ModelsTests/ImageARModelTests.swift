@@ -5,6 +5,7 @@
 import Foundation
 import Testing
 @testable import TokenloomModels
+import TokenloomTestSupport
 
 struct ImageReference: Decodable {
     struct Input: Decodable { let token: Int?; let embedding: [Float]?; let level: Int? }
@@ -74,7 +75,7 @@ func splitForward(_ m: ImageARModel, _ inputs: [ModelInput]) throws -> [[Float]]
     @Test func fusedFeaturesComeFromTheEngine() throws {
         let ref = try ImageReference.load("emoji-fused_reference")
         let (w, _) = try builtinImage("emoji-fused")
-        let llm = try LlamaModel(path: try ModelStore.smolLM2ForTests(), cacheCapacity: 64)
+        let llm = try LlamaModel(path: try TestModels.smolLM2(), cacheCapacity: 64)
         for c in ref.cases where !c.prompt_tokens.isEmpty {
             let h = try llm.hiddenStates(tokens: c.prompt_tokens, layer: w.hp.llmLayer)
             let expected = try #require(c.hidden)

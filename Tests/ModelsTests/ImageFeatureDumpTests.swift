@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 @testable import TokenloomModels
+import TokenloomTestSupport
 
 private let dumpDir = ProcessInfo.processInfo.environment["TOKENLOOM_DUMP_FEATURES"]
 
@@ -15,7 +16,7 @@ private let dumpDir = ProcessInfo.processInfo.environment["TOKENLOOM_DUMP_FEATUR
         let dir = try #require(dumpDir)
         let req = try JSONDecoder().decode(Request.self,
             from: Data(contentsOf: URL(fileURLWithPath: dir + "/feature_request.json")))
-        let llm = try LlamaModel(path: try ModelStore.smolLM2ForTests(), cacheCapacity: 64)
+        let llm = try LlamaModel(path: try TestModels.smolLM2(), cacheCapacity: 64)
         var out = [Float]()                                    // [sum of sequence lengths, 576]
         for seq in req.sequences {
             let h = try llm.hiddenStates(tokens: seq, layer: req.layer)

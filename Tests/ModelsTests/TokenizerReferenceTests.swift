@@ -3,7 +3,9 @@
 
 import Foundation
 import Testing
+import TokenloomKernels
 @testable import TokenloomModels
+import TokenloomTestSupport
 
 struct TokenizerFixture: Decodable {
     struct Case: Decodable { let text: String; let ids: [Int]; let detokenized: String }
@@ -26,7 +28,7 @@ struct TokenizerFixture: Decodable {
 /// The SmolLM2 tokenizer, read once for all tests.
 enum SmolLM2Tokenizer {
     static let shared: Result<BPETokenizer, Error> = Result {
-        try BPETokenizer(path: try ModelStore.smolLM2ForTests())
+        try BPETokenizer(path: try TestModels.smolLM2())
     }
     static func get() throws -> BPETokenizer { try shared.get() }
 }
@@ -55,7 +57,7 @@ enum SmolLM2Tokenizer {
 
     @Test(arguments: [PreTokenizerKind.llama3, .qwen2, .gpt2])
     func otherPreTokenizersMatchLlamaCpp(kind: PreTokenizerKind) throws {
-        let tok = try BPETokenizer(gguf: try GGUFFile(path: try ModelStore.smolLM2ForTests()), preTokenizer: kind)
+        let tok = try BPETokenizer(gguf: try GGUFFile(path: try TestModels.smolLM2()), preTokenizer: kind)
         let cases = try #require(try TokenizerFixture.load().smollm2_vocab_as_other_pre[kind.rawValue])
         #expect(cases.count >= 40)
         for c in cases {
@@ -122,38 +124,25 @@ enum SmolLM2Tokenizer {
     /// A ~2,000-word text must encode well under 100 ms (the median of 5 runs, measured fresh each run,
     /// so the per-call word cache does not carry over).
     @Test func encodesTwoThousandWordsQuickly() throws {
-        let file = try GGUFFile(path: try ModelStore.smolLM2ForTests())
-        let l0 = DispatchTime.now().uptimeNanoseconds
+        let file = try GGUFFile(path: try TestModels.smolLM2())
+        let l0 = MonotonicClock.ms()
         let tok = try BPETokenizer(gguf: file)
-        let loadMs = Double(DispatchTime.now().uptimeNanoseconds - l0) / 1e6
+        let loadMs = MonotonicClock.ms() - l0
         var words: [String] = []
-        var rng = TokenizerTestRNG(seed: 7)
+        var rng = SplitMix64(seed: 7)
         let vocabulary = ["the", "model", "decodes", "tokens", "one", "forward", "pass", "at", "a", "time,", "while",
                           "Jacobi", "iterations", "refine", "drafts:", "12.5%", "faster", "naïve", "日本", "🙂", "(see", "§3)"]
         for _ in 0..<2000 { words.append(vocabulary[Int(rng.next() % UInt64(vocabulary.count))]) }
         let text = words.joined(separator: " ")
         var times: [Double] = []
         for _ in 0..<5 {
-            let t0 = DispatchTime.now().uptimeNanoseconds
+            let t0 = MonotonicClock.ms()
             let ids = tok.encode(text, addSpecial: false)
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+            times.append(MonotonicClock.ms() - t0)
             #expect(ids.count > 2000)
         }
         let median = times.sorted()[2]
         print("tokenizer: built from GGUF metadata in \(String(format: "%.1f", loadMs)) ms; encoded 2000 words (\(text.utf8.count) bytes) in \(String(format: "%.2f", median)) ms (median of 5)")
         #expect(median < 100)
-    }
-}
-
-/// A small seeded generator for test data.
-struct TokenizerTestRNG {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 @testable import TokenloomModels
+import TokenloomTestSupport
 
 @Suite struct TokenizerSentencePieceTests {
     struct Fixture: Decodable {
@@ -74,7 +75,7 @@ import Testing
     }
 
     @Test func loaderPicksByteLevelBPEForSmolLM2() throws {
-        let tok = try TokenizerLoader.load(from: try GGUFFile(path: try ModelStore.smolLM2ForTests()))
+        let tok = try TokenizerLoader.load(from: try GGUFFile(path: try TestModels.smolLM2()))
         #expect(tok is BPETokenizer)
         #expect(tok.tokenID("<|im_start|>") == 1)
     }

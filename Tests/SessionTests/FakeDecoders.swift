@@ -13,7 +13,9 @@ final class FakeWindowDecoder: Decoder {
     private(set) var stats = DecodeStats()
     let window: Int
     let length: Int
-    var stepDelay: UInt32 = 0
+    /// When set, every pass waits at this gate until the test lets it through (a "slow" decoder
+    /// whose timing the test controls, instead of a sleep).
+    var gate: StepGate?
     private var state: UInt64
 
     init(name: String, prompt: [Int] = [1, 2, 3], window: Int = 4, length: Int = 40, seed: UInt64 = 7) {
@@ -27,7 +29,7 @@ final class FakeWindowDecoder: Decoder {
     }
 
     func step() throws -> [TraceEvent] {
-        if stepDelay > 0 { usleep(stepDelay) }
+        gate?.pass()
         let start = prompt.count + generated.count
         let n = min(window, length - generated.count)
         var events: [TraceEvent] = [.forward(start: start, count: n, ms: 1)]
@@ -53,6 +55,37 @@ final class FakeWindowDecoder: Decoder {
         stats.forwardPasses += 1; stats.tokensCommitted += out.count
         if isFinished { events.append(.finished(reason: "length")) }
         return events
+    }
+}
+
+/// Holds a fake decoder's passes until the test lets them through, and counts the passes that began.
+final class StepGate: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var permits = 0
+    private var isOpen = false
+    private var entered = 0
+
+    /// Called by the decoder as a pass begins: counts it, then blocks until a permit or the gate opens.
+    func pass() {
+        condition.lock(); defer { condition.unlock() }
+        entered += 1
+        condition.broadcast()
+        while !isOpen && permits == 0 { condition.wait() }
+        if !isOpen { permits -= 1 }
+    }
+
+    /// Lets `n` more passes through.
+    func allow(_ n: Int = 1) { condition.lock(); permits += n; condition.broadcast(); condition.unlock() }
+
+    /// Lets every pass through from now on.
+    func open() { condition.lock(); isOpen = true; condition.broadcast(); condition.unlock() }
+
+    /// Waits until `n` passes have begun (true), or `timeout` seconds pass (false).
+    func waitUntilBegun(_ n: Int, timeout: Double = 10) -> Bool {
+        let end = Date(timeIntervalSinceNow: timeout)
+        condition.lock(); defer { condition.unlock() }
+        while entered < n { if !condition.wait(until: end) { break } }
+        return entered >= n
     }
 }
 

@@ -23,12 +23,20 @@ import TokenloomDecoding
     }
 
     @Test func keysPressedWhileATickRunsQueueExactlyOneTickEach() {
+        let gate = StepGate()
         let s = Session(scenario: fakeScenario, builder: fakeBuilder {
-            let d = FakeWindowDecoder(name: "AR", window: 1, length: 100); d.stepDelay = 5_000; return [d]
+            let d = FakeWindowDecoder(name: "AR", window: 1, length: 100); d.gate = gate; return [d]
         })
         s.start()
         #expect(s.waitUntilIdle())
-        for _ in 0..<10 { s.next(); usleep(2_000) }
+        // Every key after the first lands while a pass is running (held at the gate).
+        s.next()
+        #expect(gate.waitUntilBegun(1))
+        for _ in 0..<4 { s.next() }
+        gate.allow()
+        #expect(gate.waitUntilBegun(2))
+        for _ in 0..<5 { s.next() }
+        gate.open()
         #expect(s.waitUntilIdle())
         let snap = s.snapshot()
         #expect(snap.head == 10 && snap.tick == 10)
@@ -106,30 +114,41 @@ import TokenloomDecoding
     }
 
     @Test func cancelStopsFurtherPasses() {
+        let gate = StepGate()
         let s = Session(scenario: fakeScenario, builder: fakeBuilder {
-            let d = FakeWindowDecoder(name: "AR", window: 1, length: 1000); d.stepDelay = 20_000; return [d]
+            let d = FakeWindowDecoder(name: "AR", window: 1, length: 1000); d.gate = gate; return [d]
         })
         s.start()
         for _ in 0..<50 { s.next() }
-        usleep(60_000)
+        // Three passes complete; the fourth is running (held at the gate) when the cancel comes.
+        gate.allow(3)
+        #expect(gate.waitUntilBegun(4))
         s.cancel()
+        gate.open()
         #expect(s.waitUntilIdle())
         let head = s.snapshot().head
-        usleep(100_000)
+        // No pass begins after the cancel (one would go straight through the open gate).
+        #expect(!gate.waitUntilBegun(5, timeout: 0.1))
         #expect(s.snapshot().head == head)
         #expect(head < 50)
+        // The pass in flight finished and was dropped.
+        #expect(head == 3)
     }
 
     @Test func controlsAnswerWhileAPassRuns() {
+        let gate = StepGate()
         let s = Session(scenario: fakeScenario, builder: fakeBuilder {
-            let d = FakeWindowDecoder(name: "AR", window: 1, length: 100); d.stepDelay = 300_000; return [d]
+            let d = FakeWindowDecoder(name: "AR", window: 1, length: 100); d.gate = gate; return [d]
         })
         s.start(); #expect(s.waitUntilIdle())
         s.next()
+        #expect(gate.waitUntilBegun(1))   // the pass is running, held at the gate
         let t0 = Session.now()
         s.back(); _ = s.snapshot(); s.faster()
         #expect(Session.now() - t0 < 0.05)
         s.cancel()
+        gate.open()
+        #expect(s.waitUntilIdle())
     }
 
     @Test func playAdvancesUntilTheDecodersFinish() {

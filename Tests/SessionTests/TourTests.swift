@@ -4,6 +4,7 @@ import Foundation
 import Testing
 import TokenloomModels
 @testable import TokenloomSession
+import TokenloomTestSupport
 
 @Suite(.serialized) struct TourTests {
     func load(_ prefix: String) throws -> ScenarioFile {
@@ -13,7 +14,7 @@ import TokenloomModels
         let sf = try ScenarioFile.load(path: f)
         let usesSmol = sf.scenario.modelRef == "smollm2" || sf.scenario.decoders.contains { $0.model?.contains("fused") ?? false }
             || sf.scenario.modelRef.contains("fused")
-        if usesSmol { _ = try ModelStore.smolLM2ForTests() }
+        if usesSmol { _ = try TestModels.smolLM2() }
         return sf
     }
 

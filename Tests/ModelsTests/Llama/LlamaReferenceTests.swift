@@ -10,6 +10,7 @@ import Foundation
 import Testing
 import TokenloomKernels
 @testable import TokenloomModels
+import TokenloomTestSupport
 
 struct LlamaCppReference: Decodable {
     struct Top: Decodable { let id: Int; let logit: Float }
@@ -36,7 +37,7 @@ struct LlamaCppReference: Decodable {
 /// The real model, loaded once for the suite.
 enum SmolLM2 {
     static let shared: Result<LlamaModel, Error> = Result {
-        try LlamaModel(path: try ModelStore.smolLM2ForTests(), cacheCapacity: 512)
+        try LlamaModel(path: try TestModels.smolLM2(), cacheCapacity: 512)
     }
     static func model() throws -> LlamaModel { try shared.get() }
 }

@@ -137,6 +137,7 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
 }
 
 import Foundation
+import TokenloomTestSupport
 enum FileManagerTemp {
     static func write(_ bytes: [UInt8], name: String) -> String {
         let path = NSTemporaryDirectory() + "tokenloom-\(ProcessInfo.processInfo.processIdentifier)-" + name

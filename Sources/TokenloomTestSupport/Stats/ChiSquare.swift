@@ -3,10 +3,13 @@
 
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
-enum ChiSquare {
+
+public enum ChiSquare {
     /// p-value of observed counts against expected probabilities.
-    static func pValue(observed: [Int], expected probs: [Double]) -> (chi2: Double, df: Int, p: Double) {
+    public static func pValue(observed: [Int], expected probs: [Double]) -> (chi2: Double, df: Int, p: Double) {
         let total = Double(observed.reduce(0, +))
         var o: [Double] = [], e: [Double] = []
         var poolO = 0.0, poolE = 0.0
@@ -22,13 +25,13 @@ enum ChiSquare {
     }
 
     /// Q(a, x) = Gamma(a, x) / Gamma(a): series for x < a+1, continued fraction otherwise.
-    static func upperGammaQ(_ a: Double, _ x: Double) -> Double {
+    public static func upperGammaQ(_ a: Double, _ x: Double) -> Double {
         if x <= 0 { return 1 }
-        let lnPre = a * _logD(x) - x - lgamma(a)
+        let lnPre = a * log(x) - x - lgamma(a)
         if x < a + 1 {
             var sum = 1 / a, term = 1 / a, ap = a
             for _ in 0..<1000 { ap += 1; term *= x / ap; sum += term; if abs(term) < abs(sum) * 1e-15 { break } }
-            return max(0, 1 - sum * _expD(lnPre))
+            return max(0, 1 - sum * exp(lnPre))
         }
         // Lentz's method for the continued fraction of Gamma(a, x).
         var b = x + 1 - a, c = 1 / 1e-300, d = 1 / b, h = d
@@ -42,6 +45,6 @@ enum ChiSquare {
             h *= delta
             if abs(delta - 1) < 1e-15 { break }
         }
-        return _expD(lnPre) * h
+        return exp(lnPre) * h
     }
 }

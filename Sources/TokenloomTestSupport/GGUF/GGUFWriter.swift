@@ -1,7 +1,8 @@
-// GGUFWriter: builds a GGUF v3 file in memory. Used by tests (tiny random models), the fuzzing
-// harness's seed corpus, and anything else that needs to produce a model file from Swift.
+// GGUFWriter: builds a GGUF v3 file in memory. Used by tests (tiny models, broken files) and the
+// fuzzing harness's seed corpus; the app only reads GGUF, so this lives in the test support.
 
 import TokenloomKernels
+import TokenloomModels
 
 public struct GGUFWriter {
     public struct Tensor {
