@@ -1,6 +1,6 @@
 // The rest of the bad-input table (issue 7): theme files, trace files, prompts and flag values.
 // Each row: exit 1 (bad data) or 2 (bad usage), nothing on stdout, one stderr line saying what and
-// where (usage errors may add the "Usage: ..." hint line), and no half-written output file.
+// where (a usage error names the subcommand's --help on that line), and no half-written output file.
 import Foundation
 import Testing
 import TokenloomTestSupport
@@ -13,7 +13,7 @@ import TokenloomTestSupport
         let r = try CLIRunner.run(args)
         #expect(r.status == code, "exit \(r.status), stderr: \(r.stderr)", sourceLocation: sourceLocation)
         #expect(r.stdout.isEmpty, "stdout: \(r.stdout)", sourceLocation: sourceLocation)
-        let lines = r.stderr.split(separator: "\n").map(String.init).filter { !$0.hasPrefix("Usage: ") }
+        let lines = r.stderr.split(separator: "\n").map(String.init)
         #expect(lines.count == 1, "stderr: \(r.stderr)", sourceLocation: sourceLocation)
         for w in words {
             #expect(lines.first?.localizedCaseInsensitiveContains(w) == true, "stderr lacks '\(w)': \(r.stderr)",

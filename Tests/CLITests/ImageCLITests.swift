@@ -127,7 +127,7 @@ import TokenloomTestSupport
     }
 
     @Test(arguments: [["--decoder", "cntp"], ["--decoder", "lookahead"], ["--scale", "0"], ["--scale", "65"],
-                      ["--decoder", "jacobi", "--temperature", "1"], ["--samples", "2"]])
+                      ["--decoder", "jacobi", "--temperature", "1e-38"], ["--samples", "2"]])
     func imageUsageErrorsExit2(extra: [String]) throws {
         let r = try CLIRunner.run(["generate", "--model", "builtin:emoji", "--prompt", "sun"] + extra)
         #expect(r.status == 2, "stderr: \(r.stderr)")

@@ -76,9 +76,9 @@ public final class GGUFFile: @unchecked Sendable {
             case S_IFCHR, S_IFBLK: kind = "a device"
             case S_IFIFO: kind = "a FIFO"
             case S_IFSOCK: kind = "a socket"
-            default: kind = "not a regular file"
+            default: kind = "something else"
             }
-            throw GGUFError(.notAFile, path: path, "cannot open model file: it is \(kind), not a GGUF file")
+            throw GGUFError(.notAFile, path: path, "cannot open model file: not a regular file (it is \(kind))")
         }
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else {

@@ -16,7 +16,8 @@ struct BenchDecodersCommand: ParsableCommand {
     @OptionGroup var decoding: DecoderOptions
     @OptionGroup var image: ImageBenchOptions
 
-    @Option(help: "Comma-separated decoders to compare with AR (default jacobi,lookahead,sjd; on image models sjd,sjd-repeat,sjd2, and also sjd-random, sjd2-pass, sjd2-position).")
+    @Option(help: ArgumentHelp("Comma-separated decoders to compare with AR: \(DecoderRegistry.names.joined(separator: ", ")) "
+                               + "(default jacobi,lookahead,sjd; on image models sjd,sjd-repeat,sjd2, and also sjd-random, sjd2-pass, sjd2-position)."))
     var decoders: String?
 
     @Option(help: "The prompt file (see examples/prompts.txt).")
