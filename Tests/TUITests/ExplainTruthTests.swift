@@ -66,3 +66,29 @@ import TokenloomSession
         #expect(text.contains("A 1-position pass measured here takes 2.0 ms, so this one cost 4.0× one token's pass for 16 positions"))
     }
 }
+
+/// Tour 03 played to its end: the compare line gives SJD2's tokens per pass as 256 over the passes it
+/// ran (not over the passes shown), says when it was done, and gives a wall-clock ratio beside it.
+@Suite struct CompareLineTests {
+    @Test func tour03EndsWithTruthfulFigures() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let file = try ScenarioFile.load(path: root.appendingPathComponent("examples/03-sjd2-vs-sjd-vs-ar.toml").path)
+        let session = Session(scenario: file.scenario, builder: ScenarioFactory.build)
+        session.start()
+        #expect(session.waitUntilIdle(timeout: 120))
+        session.last()
+        var snap = session.snapshot()
+        for _ in 0..<400 where !snap.panes.allSatisfy({ $0.current.finished != nil }) {
+            session.next()
+            #expect(session.waitUntilIdle(timeout: 120))
+            snap = session.snapshot()
+        }
+        let line = Screen.compareSummary(snap)
+        let sjd2 = try #require(snap.panes.first { $0.name == "SJD2" })
+        #expect(sjd2.stats.tokensCommitted == 256)
+        let perPass = 256.0 / Double(sjd2.nfe)
+        #expect(line.contains("SJD2 256 tok, \(fmt(perPass))/pass, done in \(sjd2.nfe) passes, wall "), "\(line)")
+        #expect(line.contains("AR 256 tok, 1.00/pass"), "\(line)")
+        session.cancel()
+    }
+}

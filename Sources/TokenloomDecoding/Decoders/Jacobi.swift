@@ -36,7 +36,7 @@ public final class JacobiDecoder: StateBackedDecoder {
     public var rule: String {
         let what = state.settings.sampler.isGreedy ? "the argmax" : "a fresh sample (\(samplerMode(state.settings.sampler)))"
         return "\(name): one forward pass over the last committed token and up to \(W - 1) guesses. Each row predicts the next "
-            + "position as \(what). A guess is kept only if it equals the prediction of the row before it; the first guess that "
+            + "position as \(what). A guess is kept only if it equals \(what) of the row before it; the first guess that "
             + "differs is replaced by that prediction, and everything after it waits. The predictions become the next pass's guesses."
             + (state.settings.sampler.isGreedy ? " The output is exactly greedy AR's." : " Nothing is drawn for the test itself, and the output is distributed exactly as AR's.")
     }

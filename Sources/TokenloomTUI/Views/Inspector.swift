@@ -52,8 +52,14 @@ public struct Inspector {
             // Greedy decoders pick the argmax: "sampled" would be false there.
             let how = c.verdict == .sampled && pane.mode.hasPrefix("greedy") ? "argmax" : c.verdict.rawValue
             out.append("@\(position) \(quoted(c.token))  \(how) at pass \(c.tick)")
-            // p, q and u exist only where SJD's test ran; elsewhere they show as –.
-            out.append("p \(fmt(c.p, 3))  q \(fmt(c.q, 3))  u \(fmt(c.u, 3))  min(1,p/q) \(Inspector.ratio(c.p, c.q))")
+            // p, q and u exist only where SJD's test ran; elsewhere say what decided the token instead.
+            if c.p != nil || c.q != nil || c.u != nil {
+                out.append("p \(fmt(c.p, 3))  q \(fmt(c.q, 3))  u \(fmt(c.u, 3))  min(1,p/q) \(Inspector.ratio(c.p, c.q))")
+            } else if c.verdict == .accepted {
+                out.append("kept: the guess equalled the prediction of the row before (an exact match; nothing drawn)")
+            } else {
+                out.append("no acceptance test: " + (how == "argmax" ? "the argmax of its row" : "drawn from its row's distribution"))
+            }
             out.append("entropy \(fmt(c.entropy, 3)) nats")
             if let top = alternativesLine(c.alternatives, chosen: c.token) { out.append(top) }
             if !c.rejected.isEmpty { out.append("rejected here before: " + c.rejected.map(quoted).joined(separator: ", ")) }
