@@ -165,6 +165,41 @@ import TokenloomTestSupport
         }
     }
 
+    /// `--ascii`: every byte tmux captures is printable ASCII. `NO_COLOR`: after 20 passes the state map
+    /// of the default screen tells accepted, resampled and draft cells apart by glyph alone.
+    @Test func asciiAndNoColorNeedNoUnicodeOrColour() throws {
+        guard Self.tmuxAvailable, FileManager.default.isExecutableFile(atPath: Self.binary.path) else {
+            Issue.record("needs tmux and the built tokenloom"); return
+        }
+        let t = TmuxDriver(tag: "e2e-ascii")
+        defer { t.close() }
+        try t.start(width: 120, height: 40)
+        try t.waitFor("no shell prompt", timeout: 10) { $0.contains("READY$") }
+        try t.type("'\(Self.binary.path)' --ascii")
+        try t.waitFor("--ascii: the explorer did not open", timeout: 120) { $0.contains("NFE 0") && $0.contains("q quit") }
+        for _ in 0..<6 { try t.send("n") }
+        try t.send("e")
+        let ascii = try t.waitFor("--ascii: no explain overlay", timeout: 120) { $0.contains("explain:") && $0.contains("NFE 6") }
+        let bad = ascii.text.unicodeScalars.filter { !($0.value >= 0x20 && $0.value < 0x7F) && $0 != "\n" }
+        #expect(bad.isEmpty, "non-ASCII in --ascii: \(Set(bad.map { String($0) }).sorted())")
+        try t.send("Escape")
+        try t.send("q")
+        try t.waitFor("--ascii: q did not quit", timeout: 10) { $0.contains("READY$") && !$0.contains("q quit") }
+
+        try t.type("NO_COLOR=1 '\(Self.binary.path)'")
+        try t.waitFor("NO_COLOR: the explorer did not open", timeout: 120) { $0.contains("NFE 0") && $0.contains("q quit") }
+        for _ in 0..<20 { try t.send("n") }
+        try t.send("m")
+        let mono = try t.waitFor("NO_COLOR: 20 passes", timeout: 120) { s in
+            TokenloomScreen.nfes(s).count == 3 && TokenloomScreen.nfes(s).allSatisfy { $0 == 20 } && s.contains("state map")
+        }
+        // accepted ▓, resampled ▚, draft ▒ (GridView.glyph): all three are on screen.
+        let glyphs = Set(mono.text).intersection(["▓", "▚", "▒"])
+        #expect(glyphs.count == 3, "glyphs on the NO_COLOR state map: \(glyphs.sorted())\n\(mono.text)")
+        try t.send("q")
+        try t.waitFor("NO_COLOR: q did not quit", timeout: 10) { $0.contains("READY$") && !$0.contains("q quit") }
+    }
+
     /// Last in source order, so it runs after the tests above: no tmux server on one of this run's
     /// `tokenloom-` sockets, no process the tmux servers ran, and no `tokenloom` child of the runner is
     /// still alive.

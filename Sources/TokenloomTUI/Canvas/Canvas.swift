@@ -144,3 +144,24 @@ public struct Canvas: Equatable, Sendable {
         return !wide.contains { $0.contains(v) }
     }
 }
+
+extension Canvas {
+    /// ASCII stand-ins for the characters the views draw; anything else outside printable ASCII
+    /// (a token's text, say) becomes '?'.
+    static let asciiFallback: [Character: Character] = [
+        "·": "-", "×": "x", "–": "-", "—": "-", "−": "-", "→": ">", "←": "<", "↑": "^", "↓": "v", "…": ".",
+        "↵": "|", "━": "=", "─": "-", "│": "|", "┌": "+", "┐": "+", "└": "+", "┘": "+", "├": "+", "┤": "+",
+        "┄": "-", "≤": "<", "≥": ">", "✓": "+", "✗": "x", "↻": "~", "▸": ">", "●": "o", "★": "*", "▶": ">",
+        "█": "#", "▓": "=", "▒": "+", "░": ":", "▚": "%", "▀": "#", "▏": "|", "▎": "|", "▍": "|", "▌": "|",
+        "▋": "|", "▊": "|", "▉": "#", "≈": "~", "±": "+", "“": "\"", "”": "\"", "‘": "'", "’": "'",
+    ]
+
+    /// Replaces every character outside printable ASCII (for `--ascii` and terminals without UTF-8).
+    public mutating func asciify() {
+        for i in cells.indices {
+            let ch = cells[i].char
+            if let a = ch.asciiValue, a >= 0x20, a < 0x7F { continue }
+            cells[i].char = Canvas.asciiFallback[ch] ?? "?"
+        }
+    }
+}

@@ -50,9 +50,8 @@ public struct GridView {
         case .colour:
             switch s {
             case .empty: return t[.emptyCell]
-            case .committed(_, let thisPass):
-                let c = presenter.colour(of: pane.committed(at: position)!.token) ?? t[.foreground]
-                return thisPass ? mix(c, t[.highlight], 0.45) : c
+            case .committed:
+                return presenter.colour(of: pane.committed(at: position)!.token) ?? t[.foreground]
             case .draft:
                 let c = drafts[position]?.token.flatMap { presenter.colour(of: $0) } ?? t[.draft]
                 return mix(c, t[.background], 0.6)
@@ -68,9 +67,8 @@ public struct GridView {
         case .state:
             switch s {
             case .empty: return t[.emptyCell]
-            case .committed(let v, let thisPass):
-                let c = t[v == .accepted ? .accepted : v == .resampled ? .resampled : .sampled]
-                return thisPass ? mix(c, t[.highlight], 0.5) : c
+            case .committed(let v, _):
+                return t[v == .accepted ? .accepted : v == .resampled ? .resampled : .sampled]
             case .draft: return t[.draft]
             case .rejected: return t[.rejected]
             case .noisy(let level): return mix(t[.emptyCell], t[.noisy], Double(level) / Double(max(1, maxLevel)))
@@ -78,12 +76,21 @@ public struct GridView {
         }
     }
 
-    /// The glyph for a slot where colour cannot be used.
+    /// The glyph for a slot where colour cannot be used: one per state, so no state depends on
+    /// colour (this pass's commits are bold instead, see `draw`).
     public func glyph(at position: Int) -> Character {
-        let a = ui.ascii
-        switch state(at: position) {
-        case .empty: return "."
-        case .committed(_, let thisPass): return thisPass ? (a ? "@" : "▓") : (a ? "#" : "█")
+        GridView.glyph(state(at: position), ascii: ui.ascii)
+    }
+
+    public static func glyph(_ s: SlotState, ascii a: Bool) -> Character {
+        switch s {
+        case .empty: return a ? "." : "·"
+        case .committed(let v, _):
+            switch v {
+            case .sampled: return a ? "#" : "█"
+            case .accepted: return a ? "=" : "▓"
+            case .resampled: return a ? "%" : "▚"
+            }
         case .draft: return a ? "+" : "▒"
         case .rejected: return "x"
         case .noisy: return a ? ":" : "░"
@@ -121,7 +128,8 @@ public struct GridView {
                 canvas.target(x: x0 + cx, y: r.y + cy, pane: paneIndex, position: top)
                 if ui.glyphGrid {
                     var style = Style(fg: t.color(.foreground), bg: t.color(.background))
-                    if top == cursor { style.attrs = [.reverse] }
+                    if case .committed(_, true) = state(at: top) { style.attrs.insert(.bold) }
+                    if top == cursor { style.attrs.insert(.reverse) }
                     canvas[x0 + cx, r.y + cy] = Cell(glyph(at: top), style)
                     continue
                 }
@@ -133,7 +141,10 @@ public struct GridView {
                     if cur == top { topC = t[.cursor] }
                     if botY < h, cur == first + botY * w + gx { botC = t[.cursor] }
                 }
-                canvas[x0 + cx, r.y + cy] = Cell("▀", Style(fg: .rgb(topC), bg: .rgb(botC)))
+                // This pass's commits keep their own colour and get a mark: the cell is underlined.
+                var attrs: Attrs = []
+                if fresh.contains(top) || (botY < h && fresh.contains(first + botY * w + gx)) { attrs.insert(.underline) }
+                canvas[x0 + cx, r.y + cy] = Cell("▀", Style(fg: .rgb(topC), bg: .rgb(botC), attrs: attrs))
             }
         }
         return min(rows, r.height)

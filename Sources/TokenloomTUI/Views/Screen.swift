@@ -8,6 +8,12 @@ public enum Screen {
     public static let minHeight = 16
 
     public static func render(_ s: Snapshot, _ ui: UIState, width: Int, height: Int) -> Canvas {
+        var c = frame(s, ui, width: width, height: height)
+        if ui.ascii { c.asciify() }
+        return c
+    }
+
+    static func frame(_ s: Snapshot, _ ui: UIState, width: Int, height: Int) -> Canvas {
         let t = ui.theme
         let base = Style(fg: t.color(.foreground), bg: t.color(.background))
         var c = Canvas(width: width, height: height, fill: Cell(" ", base))
