@@ -45,10 +45,12 @@ import TokenloomSession
         #expect(fg(c, 0, 0) == presenter.colour(of: 10))
         // Bottom = grid (0,1) = position 6: a draft (token 14), dimmed toward the background.
         #expect(bg(c, 0, 0) == mix(presenter.colour(of: 14)!, t[.background], 0.6))
-        // Cell (1,0): top = position 3, accepted this pass: highlighted.
-        #expect(fg(c, 1, 0) == mix(presenter.colour(of: 11)!, t[.highlight], 0.45))
-        // Cell (3,0): top = position 5, resampled this pass: highlighted colour of the resampled token.
-        #expect(fg(c, 3, 0) == mix(presenter.colour(of: 13)!, t[.highlight], 0.45))
+        // Cell (1,0): top = position 3, accepted this pass: its own colour, marked (underlined), not recoloured.
+        #expect(fg(c, 1, 0) == presenter.colour(of: 11))
+        #expect(c[1, 0].style.attrs.contains(.underline) && !c[0, 0].style.attrs.contains(.underline))
+        // Cell (3,0): top = position 5, resampled this pass: the resampled token's colour, marked.
+        #expect(fg(c, 3, 0) == presenter.colour(of: 13))
+        #expect(c[3, 0].style.attrs.contains(.underline))
         // Bottom of (2,0) = position 8: nothing yet.
         #expect(bg(c, 2, 0) == t[.emptyCell])
         // Row 1 (grid rows 2, 3) is empty.
@@ -62,7 +64,7 @@ import TokenloomSession
             .draw(into: &c, Rect(x: 0, y: 0, width: 8, height: 4))
         // Zoom 2: token (0,0) = 10 fills cells x 0-1, both halves of row 0; row 1 shows grid row 1.
         for x in 0..<2 { #expect(fg(c, x, 0) == presenter.colour(of: 10) && bg(c, x, 0) == presenter.colour(of: 10)) }
-        #expect(fg(c, 2, 0) == mix(presenter.colour(of: 11)!, Theme.dark[.highlight], 0.45))
+        #expect(fg(c, 2, 0) == presenter.colour(of: 11) && c[2, 0].style.attrs.contains(.underline))
         #expect(fg(c, 0, 1) == mix(presenter.colour(of: 14)!, Theme.dark[.background], 0.6))
     }
 
@@ -70,8 +72,8 @@ import TokenloomSession
         let (c, _) = render(.state)
         let t = Theme.dark
         #expect(fg(c, 0, 0) == t[.sampled])                          // token 10: sampled after prefill
-        #expect(fg(c, 1, 0) == mix(t[.accepted], t[.highlight], 0.5)) // accepted this pass
-        #expect(fg(c, 3, 0) == mix(t[.resampled], t[.highlight], 0.5))
+        #expect(fg(c, 1, 0) == t[.accepted])                         // accepted this pass (underlined)
+        #expect(fg(c, 3, 0) == t[.resampled])
         #expect(bg(c, 0, 0) == t[.draft])
     }
 
@@ -93,8 +95,10 @@ import TokenloomSession
 
     @Test func monoUsesOneGlyphPerTokenState() {
         let (c, _) = render(.colour, mono: true)
-        // Without colour each token gets its own cell: row 0 = grid row 0, row 1 = grid row 1.
-        #expect(c.row(0).prefix(4) == "█▓▓▓")
-        #expect(c.row(1).prefix(4) == "▒▒..")
+        // Without colour each token gets its own cell and its state's glyph: sampled █, accepted ▓,
+        // resampled ▚, draft ▒, empty ·; this pass's commits are bold.
+        #expect(c.row(0).prefix(4) == "█▓▓▚")
+        #expect(c.row(1).prefix(4) == "▒▒··")
+        #expect(c[1, 0].style.attrs.contains(.bold) && !c[0, 0].style.attrs.contains(.bold))
     }
 }
