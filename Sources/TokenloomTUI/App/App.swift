@@ -47,6 +47,10 @@ public final class App {
             ui.gridMode = ui.gridMode == .heatmap ? .colour : .heatmap
             ui.message = ui.gridMode == .heatmap ? "heatmap: entropy" : "heatmap off"
             if ui.gridMode == .heatmap, snap.presenter.layout == .text { ui.textColouring = .entropy }
+        case .stateMap where snap.presenter.layout == .text, .imageOnly where snap.presenter.layout == .text:
+            ui.message = "\(action == .stateMap ? "m" : "o"): image grids only; on text, v switches the colouring"
+        case .colouring where snap.presenter.layout != .text:
+            ui.message = "v: text only; on an image grid, h, m and o switch the view"
         case .stateMap:
             ui.gridMode = ui.gridMode == .state ? .colour : .state
             ui.message = ui.gridMode == .state ? "state map" : "state map off"
@@ -56,6 +60,7 @@ public final class App {
         case .colouring: ui.textColouring = ui.textColouring == .entropy ? .probability : .entropy
             ui.message = "text coloured by \(ui.textColouring.rawValue)"
         case .explain: ui.overlay = ui.overlay == .explain ? nil : .explain
+        case .legend: ui.overlay = ui.overlay == .legend ? nil : .legend
         case .help: ui.overlay = ui.overlay == .help ? nil : .help
         case .theme:
             let names = Theme.builtinNames

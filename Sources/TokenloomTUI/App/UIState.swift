@@ -18,7 +18,7 @@ public enum TextColouring: String, Sendable {
 }
 
 public enum Overlay: Sendable, Equatable {
-    case help, explain
+    case help, explain, legend
 }
 
 public struct UIState: Sendable {

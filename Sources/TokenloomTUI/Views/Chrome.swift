@@ -50,8 +50,8 @@ enum Chrome {
             return
         }
         var x = 1
-        for (k, what) in [("?", "help"), ("q", "quit"), ("n", "next"), ("p", "back"), ("Space", "play"), ("c", "compare"),
-                          ("h", "heatmap"), ("e", "explain")] {
+        for (k, what) in [("?", "help"), ("q", "quit"), ("n", "next"), ("p", "back"), ("Space", "play"), ("e", "explain"),
+                          ("l", "legend"), ("c", "compare"), ("h", "heatmap")] {
             if x + k.count + what.count + 3 > width / 2 + 20 { break }
             x = c.put(k, x: x, y: y, key)
             x = c.put(" " + what + "  ", x: x, y: y, style)
@@ -100,7 +100,8 @@ enum Chrome {
         }
         lines.append(("click     inspect the token under the mouse", bg))
         lines.append(("", nil))
-        lines.append(("Colour is never the only cue: underline = uncertain, bold = this pass.", bg.with(fg: t.color(.muted))))
+        lines.append(("Colour is never the only cue: in text, underline = uncertain and bold = this pass;", bg.with(fg: t.color(.muted))))
+        lines.append(("on a grid, underline (bold without colour) = this pass, and each state has a glyph (l).", bg.with(fg: t.color(.muted))))
         overlayFrame(&c, ui, title: "keys  (Esc closes)", lines: lines, width: width, height: height)
     }
 

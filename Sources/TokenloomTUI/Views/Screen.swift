@@ -74,6 +74,7 @@ public enum Screen {
         case .help?: Chrome.help(&c, ui, width: width, height: height)
         case .explain?: Chrome.explain(&c, s.panes[focus], s.presenter, ui, width: width, height: height,
                                        onePositionMs: Explain.onePositionMs(s.panes))
+        case .legend?: Legend.draw(&c, s.panes[focus], s.presenter, ui, width: width, height: height)
         case nil: break
         }
         return c
