@@ -109,6 +109,24 @@ import TokenloomModels
         }
     }
 
+    /// Every image decoder reports the entropy of each committed position (SJD2 too), so the heatmap
+    /// and the inspector have something to show for every pane.
+    @Test func everyCommittedImageTokenHasItsEntropy() throws {
+        let target = try ModelTarget.load("builtin:emoji")
+        let prepared = try target.prepare(prompt: "red apple", maxNewTokens: 1)
+        for kind in DecoderKind.allCases where kind.entry.domains.contains(.image) {
+            let d = try target.makeDecoder(DecoderSpec(kind: kind), for: prepared, seed: 3)
+            var committed = Set<Int>(), measured = Set<Int>()
+            for _ in 0..<6 {
+                for e in try d.step() {
+                    if case .commit(let start, let tokens) = e { committed.formUnion(start..<(start + tokens.count)) }
+                    if case .entropy(let pos, _) = e { measured.insert(pos) }
+                }
+            }
+            #expect(!committed.isEmpty && committed.isSubset(of: measured), "\(kind): \(committed.subtracting(measured).sorted())")
+        }
+    }
+
     /// Stats come from the events through one update: a decoder's own counters equal the events it
     /// returned, counted by DecodeStats.record.
     @Test func statsAreTheEventsCounted() throws {

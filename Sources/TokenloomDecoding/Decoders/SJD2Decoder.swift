@@ -128,6 +128,9 @@ public final class SJD2Decoder: StateBackedDecoder {
         }
         if !stopped { out.append(y[Leff]) }                       // every slot passed: the bonus token
         let m = out.count
+        // Entropy (and top alternatives) of the distribution each committed token came from, so the
+        // heatmap and the inspector work on SJD2 as on SJD.
+        for j in 0..<m { events += state.entropyEvents(logits, r0 + j, predicting: n + 1 + j, warped: p[j]) }
         let kept = state.commit(out, events: &events)
         state.cache.truncate(to: c0 + start.count - 1 + kept)
         // Remaining slots j = m..<Leff (predicted by row j): Jacobi refresh or one denoising step.
