@@ -39,13 +39,27 @@ public final class LlamaModel: CausalModel, @unchecked Sendable {
     /// When set, each forward adds its per-op wall times here (benchmarks only; not thread-safe).
     public var profile: OpProfile?
 
+    /// `general.name` when it reads as a name, else the file's name: converters often fill
+    /// general.name with a title-cased slug of the fine-tune ("Smollm2 135M 8k Lc100K Mix1 Ep2").
+    static func displayName(of file: GGUFFile) -> String {
+        let fileName = String(file.path.split(separator: "/").last ?? Substring(file.path))
+        let bare = fileName.hasSuffix(".gguf") ? String(fileName.dropLast(5)) : fileName
+        guard let name = file.metadata["general.name"]?.string, !name.isEmpty, name.count <= 48,
+              !name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return bare }
+        if let finetune = file.metadata["general.finetune"]?.string, !finetune.isEmpty,
+           name.lowercased().replacingOccurrences(of: " ", with: "-").contains(finetune.lowercased()) {
+            return bare
+        }
+        return name
+    }
+
     /// Loads a `llama` / `qwen2` GGUF. `cacheCapacity` caps the positions a cache holds (RAM).
     public init(file: GGUFFile, cacheCapacity: Int = 4096, threads: Int? = nil) throws {
         let hp = try LlamaHyperparameters(file: file)
         self.hp = hp
         self.file = file
         self.threads = max(1, threads ?? Parallel.coreCount)
-        displayName = file.metadata["general.name"]?.string ?? hp.architecture
+        displayName = LlamaModel.displayName(of: file)
         contextLength = max(1, min(hp.contextLength, cacheCapacity))
         let path = file.path
 
