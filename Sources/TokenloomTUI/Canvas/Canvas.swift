@@ -89,12 +89,16 @@ public struct Canvas: Equatable, Sendable {
     /// Writes `text` from (x, y), clipped to `maxX` (default: the canvas edge); returns the x after
     /// the last cell written. Characters that are not one cell wide are shown as `·`.
     @discardableResult
-    public mutating func put(_ text: String, x: Int, y: Int, _ style: Style, maxX: Int? = nil) -> Int {
+    /// With `ellipsis`, text cut at `maxX` ends in "…" so a reader sees that it was cut.
+    public mutating func put(_ text: String, x: Int, y: Int, _ style: Style, maxX: Int? = nil, ellipsis: Bool = false) -> Int {
         let limit = min(maxX ?? width, width)
         var cx = x
         guard y >= 0, y < height else { return x }
         for ch in text {
-            if cx >= limit { break }
+            if cx >= limit {
+                if ellipsis, cx - 1 >= max(0, x) { cells[y * width + cx - 1] = Cell("…", style) }
+                break
+            }
             if cx >= 0 { cells[y * width + cx] = Cell(Canvas.displayable(ch), style) }
             cx += 1
         }

@@ -56,9 +56,11 @@ enum Chrome {
             x = c.put(k, x: x, y: y, key)
             x = c.put(" " + what + "  ", x: x, y: y, style)
         }
-        let msg = ui.message ?? s.error ?? s.note ?? (s.tick == 0 && !s.panes.isEmpty ? "paused at pass 0 — press Space or n" : "")
+        let hint = width >= 100 ? "paused at pass 0 — press Space or n" : "Space plays, n steps"
+        let msg = ui.message ?? s.error ?? s.note ?? (s.tick == 0 && !s.panes.isEmpty ? hint : "")
         if !msg.isEmpty {
-            let m = String(msg.prefix(max(0, width - x - 2)))
+            let room = max(0, width - x - 2)
+            let m = msg.count <= room ? msg : String(msg.prefix(max(0, room - 1))) + "…"
             c.put(m, x: width - m.count - 1, y: y, style.with(fg: s.error != nil && ui.message == nil ? t.color(.rejected) : t.color(.statusForeground)))
         }
     }

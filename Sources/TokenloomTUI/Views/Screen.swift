@@ -41,7 +41,7 @@ public enum Screen {
         if ui.compare && s.panes.count > 1 {
             // Compare summary: what each decoder got done on the same budget of passes.
             panesRect.height -= 1
-            c.put(compareSummary(s), x: 1, y: panesRect.maxY, base.with(fg: t.color(.accent)), maxX: width - 1)
+            c.put(compareSummary(s), x: 1, y: panesRect.maxY, base.with(fg: t.color(.accent)), maxX: width - 1, ellipsis: true)
         }
         let paneW = panesRect.width / shown.count
         for (k, i) in shown.enumerated() {
@@ -117,7 +117,7 @@ public enum Screen {
         var stats = "\(st.tokensCommitted) tok · \(fmt(st.tokensPerPass)) tok/pass"
         if st.drafted > 0 { stats += " · acc \(Int((st.acceptanceRate * 100).rounded()))%" }
         if st.forwardPasses > 0 { stats += " · \(fmt(st.forwardMs / Double(st.forwardPasses), 1)) ms/pass" }
-        c.put(stats, x: inner.x, y: inner.maxY - 1, base.with(fg: t.color(.muted)), maxX: inner.maxX)
+        c.put(stats, x: inner.x, y: inner.maxY - 1, base.with(fg: t.color(.muted)), maxX: inner.maxX, ellipsis: true)
         if let err = p.current.error {
             c.put("error: " + err, x: inner.x, y: inner.maxY - 2, base.with(fg: t.color(.rejected)), maxX: inner.maxX)
         }
@@ -127,7 +127,7 @@ public enum Screen {
             var grid = GridView(pane: p, presenter: presenter, ui: ui, focused: focused)
             grid.paneIndex = index
             let used = grid.draw(into: &c, Rect(x: body.x, y: body.y, width: body.width, height: body.height - 1))
-            c.put(grid.legend(), x: body.x, y: body.y + used, base.with(fg: t.color(.muted)), maxX: body.maxX)
+            c.put(grid.legend(), x: body.x, y: body.y + used, base.with(fg: t.color(.muted)), maxX: body.maxX, ellipsis: true)
         case .text:
             let table = WindowTable(pane: p, presenter: presenter, ui: ui)
             let lower: Int
