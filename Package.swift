@@ -44,7 +44,9 @@ let package = Package(
         .target(name: "CTestSupport"),
         .target(name: "TokenloomTestSupport", dependencies: ["CTestSupport", "TokenloomModels", "TokenloomKernels"]),
         // A deterministic structure-aware fuzzer for the GGUF reader and model loaders (issue 7).
-        .executableTarget(name: "tokenloom-fuzz", dependencies: ["TokenloomModels", "TokenloomKernels", "TokenloomTestSupport"]),
+        .executableTarget(name: "tokenloom-fuzz", dependencies: [
+            "TokenloomModels", "TokenloomKernels", "TokenloomDecoding", "TokenloomSession", "TokenloomTUI", "TokenloomTestSupport",
+        ]),
         .testTarget(name: "KernelsTests", dependencies: ["TokenloomKernels"]),
         .testTarget(name: "ModelsTests", dependencies: ["TokenloomModels", "TokenloomKernels", "TokenloomTestSupport"],
                     resources: [.copy("Fixtures")]),

@@ -57,6 +57,9 @@ public struct ScenarioFile: Sendable, Equatable {
     /// Parses a scenario file's text; `file` names it in errors.
     public static func parse(_ text: String, file: String) throws -> ScenarioFile {
         let root: TOMLTable
+        if let problem = TOMLGuard.firstProblem(text) {
+            throw ScenarioFileError.syntax(file: file, line: problem.line, column: problem.column, message: problem.message)
+        }
         do { root = try TOMLTable(string: text) } catch let e as TOMLParseError {
             throw ScenarioFileError.syntax(file: file, line: e.source.begin.line, column: e.source.begin.column,
                                            message: e.description)

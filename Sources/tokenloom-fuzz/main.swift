@@ -8,6 +8,9 @@
 //                  [--builtin-models]   (also mutate the shipped image models, several MB each: slow)
 //   tokenloom-fuzz --check-seeds [--corpus DIR] [--builtin-models]   (each unmutated seed's outcome)
 //   tokenloom-fuzz --write-seeds DIR     (writes the built-in seeds, to refresh Tests/fuzz-corpus)
+//   tokenloom-fuzz --target trace|scenario|theme [--iterations N] [--seed S] [--render-every K]
+//                  (text formats: trace files replayed and, every K-th input, drawn as the explorer
+//                  draws them; scenario and theme files parsed)
 import Foundation
 import TokenloomKernels
 import TokenloomModels
@@ -21,6 +24,8 @@ struct Options {
     var writeSeeds: String?
     var builtinModels = false
     var checkSeeds = false
+    var target: TextTarget?
+    var renderEvery = 50
 }
 
 func parseOptions() -> Options {
@@ -40,6 +45,12 @@ func parseOptions() -> Options {
         case "--write-seeds": o.writeSeeds = next(a)
         case "--builtin-models": o.builtinModels = true
         case "--check-seeds": o.checkSeeds = true
+        case "--target":
+            let v = next(a)
+            if v == "gguf" { o.target = nil } else {
+                o.target = TextTarget(rawValue: v) ?? { fputs("tokenloom-fuzz: --target is gguf, trace, scenario or theme\n", stderr); exit(2) }()
+            }
+        case "--render-every": o.renderEvery = max(1, Int(next(a)) ?? 50)
         default: fputs("tokenloom-fuzz: unknown option \(a)\n", stderr); exit(2)
         }
     }
@@ -47,6 +58,27 @@ func parseOptions() -> Options {
 }
 
 let options = parseOptions()
+if let target = options.target {
+    var rng = SplitMix64(seed: options.seed)
+    var outcomes: [String: Int] = [:]
+    var hangs = 0, slowest = 0.0
+    let started = Date()
+    for i in 0..<options.iterations {
+        let seeds = target.seeds
+        let input = TextTarget.mutate(seeds[rng.below(seeds.count)], rng: &rng)
+        if let path = options.saveLast { FileManager.default.createFile(atPath: path, contents: Data(input.utf8)) }
+        let t0 = MonotonicClock.ms()
+        let outcome = target.run(input, render: i % options.renderEvery == 0)
+        let ms = MonotonicClock.ms() - t0
+        slowest = max(slowest, ms)
+        if ms > options.hangMs { hangs += 1; fputs("tokenloom-fuzz: input \(i) took \(Int(ms)) ms\n", stderr) }
+        outcomes[outcome, default: 0] += 1
+    }
+    let seconds = Date().timeIntervalSince(started)
+    print("target \(target.rawValue)  inputs \(options.iterations)  seconds \(String(format: "%.1f", seconds))  crashes 0  hangs \(hangs)  slowest_ms \(String(format: "%.2f", slowest))")
+    for (k, v) in outcomes.sorted(by: { $0.value > $1.value }) { print("  \(v)\t\(k)") }
+    exit(hangs == 0 ? 0 : 1)
+}
 var seeds: [[UInt8]] = FuzzSeeds.builtIn()
 if let dir = options.writeSeeds {
     // Plus a tiny Llama with SmolLM2's real vocabulary (head), taken from a shipped image model.

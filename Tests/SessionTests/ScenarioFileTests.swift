@@ -126,3 +126,19 @@ func shippedScenarios() -> [String] {
         }
     }
 }
+
+/// Inputs the fuzzer found that stopped the process inside the TOML parser (an assertion in toml++):
+/// each is now one syntax error with its line and column.
+@Suite struct TOMLGuardTests {
+    @Test(arguments: ["[^colors]\n", "[\u{FFFD}olors]\n", "name = \"x\"\nb\u{1B}[k = 1\n", "é = 1\n", "[a.]\n", "a b = 1\n"])
+    func malformedKeysAreSyntaxErrors(_ text: String) {
+        let p = TOMLGuard.firstProblem(text)
+        #expect(p != nil, "\(text.debugDescription) passed the guard")
+        #expect(throws: ScenarioFileError.self) { _ = try ScenarioFile.parse(text, file: "x.toml") }
+    }
+
+    @Test func validFilesPass() throws {
+        let ok = "title = \"t\" # c\n\"quoted key\".x = 'v'\n[[decoders]]\nname = \"\"\"multi\n[line] é\"\"\"\n[a.\"b c\"]\nk = [1, \n 2]\n"
+        #expect(TOMLGuard.firstProblem(ok) == nil)
+    }
+}

@@ -45,6 +45,9 @@ public struct Theme: Sendable, Equatable {
     /// Parses a theme file's text; `file` names it in errors.
     public static func parse(_ text: String, file: String, base: Theme? = nil) throws -> Theme {
         let table: TOMLTable
+        if let problem = TOMLGuard.firstProblem(text) {
+            throw ThemeError.syntax(file: file, line: problem.line, column: problem.column, message: problem.message)
+        }
         do { table = try TOMLTable(string: text) } catch let e as TOMLParseError {
             throw ThemeError.syntax(file: file, line: e.source.begin.line, column: e.source.begin.column, message: e.description)
         }
