@@ -8,6 +8,7 @@
 //                  [--builtin-models]   (also mutate the shipped image models, several MB each: slow)
 //   tokenloom-fuzz --check-seeds [--corpus DIR] [--builtin-models]   (each unmutated seed's outcome)
 //   tokenloom-fuzz --write-seeds DIR     (writes the built-in seeds, to refresh Tests/fuzz-corpus)
+//   tokenloom-fuzz --target image-metadata [--iterations N]   (the tiny image models' metadata values)
 //   tokenloom-fuzz --target trace|scenario|theme [--iterations N] [--seed S] [--render-every K]
 //                  (text formats: trace files replayed and, every K-th input, drawn as the explorer
 //                  draws them; scenario and theme files parsed)
@@ -25,6 +26,7 @@ struct Options {
     var builtinModels = false
     var checkSeeds = false
     var target: TextTarget?
+    var imageMetadata = false
     var renderEvery = 50
 }
 
@@ -47,8 +49,8 @@ func parseOptions() -> Options {
         case "--check-seeds": o.checkSeeds = true
         case "--target":
             let v = next(a)
-            if v == "gguf" { o.target = nil } else {
-                o.target = TextTarget(rawValue: v) ?? { fputs("tokenloom-fuzz: --target is gguf, trace, scenario or theme\n", stderr); exit(2) }()
+            if v == "image-metadata" { o.imageMetadata = true } else if v == "gguf" { o.target = nil } else {
+                o.target = TextTarget(rawValue: v) ?? { fputs("tokenloom-fuzz: --target is gguf, image-metadata, trace, scenario or theme\n", stderr); exit(2) }()
             }
         case "--render-every": o.renderEvery = max(1, Int(next(a)) ?? 50)
         default: fputs("tokenloom-fuzz: unknown option \(a)\n", stderr); exit(2)
@@ -58,6 +60,26 @@ func parseOptions() -> Options {
 }
 
 let options = parseOptions()
+if options.imageMetadata {
+    let files = [FuzzSeeds.tinyImage(fused: false), FuzzSeeds.tinyImage(fused: true)].compactMap { try? GGUFFile(bytes: $0, path: "seed.gguf") }
+    var rng = SplitMix64(seed: options.seed)
+    var outcomes: [String: Int] = [:]
+    var hangs = 0, slowest = 0.0
+    let started = Date()
+    for i in 0..<options.iterations {
+        let input = ImageMetadataTarget.mutate(files[rng.below(files.count)], &rng)
+        if let path = options.saveLast { FileManager.default.createFile(atPath: path, contents: Data(input)) }
+        let t0 = MonotonicClock.ms()
+        let outcome = FuzzTarget.run(input)
+        let ms = MonotonicClock.ms() - t0
+        slowest = max(slowest, ms)
+        if ms > options.hangMs { hangs += 1; fputs("tokenloom-fuzz: input \(i) took \(Int(ms)) ms\n", stderr) }
+        outcomes[outcome, default: 0] += 1
+    }
+    print("target image-metadata  inputs \(options.iterations)  seconds \(String(format: "%.1f", Date().timeIntervalSince(started)))  crashes 0  hangs \(hangs)  slowest_ms \(String(format: "%.2f", slowest))")
+    for (k, v) in outcomes.sorted(by: { $0.value > $1.value }) { print("  \(v)\t\(k)") }
+    exit(hangs == 0 ? 0 : 1)
+}
 if let target = options.target {
     var rng = SplitMix64(seed: options.seed)
     var outcomes: [String: Int] = [:]

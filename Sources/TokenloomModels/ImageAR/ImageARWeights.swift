@@ -81,8 +81,12 @@ public struct ImageARWeights: Sendable {
             throw ModelError.inconsistent(path: path, detail: "bad tokenloom-image hyperparameters \(h)")
         }
         // Counts that size loops and arrays before any tensor is read: refuse absurd ones up front.
-        guard (1...1024).contains(h.decoderLayers), (0...1024).contains(h.encoderLayers), h.ffn > 0,
-              h.textLength >= 0, h.stabilisers >= 0, h.levels >= 0, h.grid <= 4096, !fused || h.llmDim > 0 else {
+        // Every size is bounded well above any real model, so no product of them can overflow.
+        let size = 1...(1 << 16)
+        guard (1...1024).contains(h.decoderLayers), (0...1024).contains(h.encoderLayers), size.contains(h.d),
+              size.contains(h.heads), size.contains(h.ffn), (0...4096).contains(h.textLength), (0...4096).contains(h.stabilisers),
+              (0...1000).contains(h.levels), (1...4096).contains(h.grid), size.contains(h.colours),
+              !fused || size.contains(h.llmDim) else {
             throw ModelError.inconsistent(path: path, detail: "absurd tokenloom-image hyperparameters \(h)")
         }
         guard h.eps.isFinite, h.eps > 0, h.eps < 1 else {
