@@ -37,3 +37,22 @@ import TokenloomSession
         #expect(KeyMap.bindings.contains { $0.action == .legend && $0.keys == [.char("l")] })
     }
 }
+
+/// `]` / `[` stop at passes with an event of interest; `:` takes a pass number.
+@Suite struct JumpKeyTests {
+    @Test func eventsOfInterestAreRecognised() {
+        let steps: [[TraceEvent]] = [
+            [.forward(start: 0, count: 2, ms: 1), .commit(start: 2, tokens: [1])],
+            [.forward(start: 2, count: 3, ms: 1), .match(position: 3, guess: 4, target: 4), .commit(start: 3, tokens: [4, 5])],
+            [.forward(start: 4, count: 3, ms: 1), .match(position: 6, guess: 1, target: 2), .commit(start: 5, tokens: [2])],
+        ]
+        let s = replaySession([("Jacobi", [0, 1], steps)], presenter: TestTextPresenter(), ticks: 2)
+        #expect(App.interesting(s.snapshot()) == nil)            // a kept guess is not an event of interest
+        s.next()
+        #expect(s.waitUntilIdle(timeout: 10))
+        #expect(App.interesting(s.snapshot()) == "a replaced guess in Jacobi")
+        for (k, a) in [("]", Action.nextEvent), ("[", .previousEvent), (":", .gotoPass)] {
+            #expect(KeyMap.bindings.contains { $0.action == a && $0.keys == [.char(Character(k))] })
+        }
+    }
+}

@@ -22,6 +22,7 @@ public final class App {
     /// Applies one key. Pure apart from the session calls, so tests drive it without a terminal.
     public func handle(_ key: Key) -> Outcome {
         if ui.promptDraft != nil { return editPrompt(key) }
+        if ui.passDraft != nil { return editPass(key) }
         if key == .resize { return .carryOn }
         if case .click(let x, let y) = key {
             // A click on a token: focus its pane and put the inspector's cursor on it.
@@ -79,7 +80,11 @@ public final class App {
                 ui.message = "seed \(sc.seed)"
             }
         case .nextStop, .previousStop: goToStop(action == .nextStop)
-        case .closeOverlay: ui.overlay = nil
+        case .nextEvent, .previousEvent:
+            ui.eventSearch = (action == .nextEvent, snap.tick)
+            ui.message = action == .nextEvent ? "looking for the next event…" : "looking for the previous event…"
+        case .gotoPass: ui.passDraft = ""
+        case .closeOverlay: ui.overlay = nil; ui.eventSearch = nil
         case .quit:
             if key == .char("q"), ui.overlay != nil { ui.overlay = nil; return .carryOn }
             return .quit
@@ -118,6 +123,64 @@ public final class App {
         // next() moves what is wanted by one, so count from pass 0 (a lookup) to land exactly.
         session.first()
         for _ in 0..<tick { session.next() }
+    }
+
+    private func editPass(_ key: Key) -> Outcome {
+        guard var draft = ui.passDraft else { return .carryOn }
+        switch key {
+        case .escape: ui.passDraft = nil
+        case .ctrlC: return .quit
+        case .enter:
+            ui.passDraft = nil
+            guard let n = Int(draft), n >= 0, n <= Scenario.maxTokensRange.upperBound else {
+                ui.message = "a pass is a whole number from 0"; return .carryOn
+            }
+            seek(to: n)
+            ui.message = "pass \(n)"
+        case .backspace: if !draft.isEmpty { draft.removeLast() }; ui.passDraft = draft
+        case .char(let c) where c.isASCII && c.isNumber && draft.count < 7: draft.append(c); ui.passDraft = draft
+        default: break
+        }
+        return .carryOn
+    }
+
+    /// Is there an event of interest in this pass of any pane?
+    static func interesting(_ s: Snapshot) -> String? {
+        for p in s.panes {
+            for e in p.current.events {
+                switch e {
+                case .reject: return "a rejection in \(p.name)"
+                case .match(_, let g, let t) where g != t: return "a replaced guess in \(p.name)"
+                case .resample: return "a resample in \(p.name)"
+                case .branchOpened: return "a branch in \(p.name)"
+                case .finished: return "\(p.name) finished"
+                default: continue
+                }
+            }
+        }
+        return nil
+    }
+
+    /// One step of a `]` / `[` search, run between frames once the engine is idle: stop on a pass with
+    /// an event of interest, or at either end.
+    func continueEventSearch() {
+        // Passes computed before are lookups: take up to 32 of them per frame.
+        for _ in 0..<32 {
+            guard let search = ui.eventSearch else { return }
+            let s = session.snapshot()
+            guard !s.busy else { return }
+            if s.tick != search.from, let what = App.interesting(s) {
+                ui.eventSearch = nil; ui.message = "pass \(s.tick): \(what)"; return
+            }
+            let finished = !s.panes.isEmpty && s.panes.allSatisfy { $0.current.finished != nil || $0.current.error != nil }
+            if search.forward {
+                if finished && s.tick >= s.head { ui.eventSearch = nil; ui.message = "no later event: every decoder finished"; return }
+                session.next()
+            } else {
+                if s.tick == 0 { ui.eventSearch = nil; ui.message = "no earlier event"; return }
+                session.back()
+            }
+        }
     }
 
     private func editPrompt(_ key: Key) -> Outcome {
@@ -171,6 +234,7 @@ public final class App {
         while signals.quit == nil {
             if signals.takeResize() { term.refreshSize(); dirty = true }
             session.pump()
+            continueEventSearch()
             let v = session.version
             if v != lastVersion || dirty {
                 lastVersion = v; dirty = false

@@ -15,6 +15,10 @@ public enum Action: Sendable, Equatable {
     case prompt, seed, quit, closeOverlay
     /// Guided tours: the next / previous stop (`n` means the next stop while a tour is open).
     case nextStop, previousStop
+    /// The next / previous pass with an event of interest (a rejection, a resample, a branch, a finish).
+    case nextEvent, previousEvent
+    /// Type a pass number to jump to.
+    case gotoPass
 }
 
 public struct KeyBinding: Sendable {
@@ -33,6 +37,9 @@ public enum KeyMap {
         KeyBinding(keys: [.char("+"), .char("=")], label: "+ -", action: .faster, help: "faster / slower playback"),
         KeyBinding(keys: [.char("-"), .char("_")], label: "", action: .slower, help: ""),
         KeyBinding(keys: [.char("g")], label: "g G", action: .first, help: "first / last pass"),
+        KeyBinding(keys: [.char("]")], label: "] [", action: .nextEvent, help: "next / previous pass with a rejection, resample, branch or finish"),
+        KeyBinding(keys: [.char("[")], label: "", action: .previousEvent, help: ""),
+        KeyBinding(keys: [.char(":")], label: ":", action: .gotoPass, help: "go to a pass by number (Enter goes)"),
         KeyBinding(keys: [.char("G")], label: "", action: .last, help: ""),
         KeyBinding(keys: [.char("c")], label: "c", action: .compare, help: "compare: all decoders side by side / focused one"),
         KeyBinding(keys: [.tab, .backTab], label: "Tab", action: .nextPane, help: "focus the next pane"),

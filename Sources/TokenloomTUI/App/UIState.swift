@@ -38,6 +38,10 @@ public struct UIState: Sendable {
     public var message: String?
     /// The prompt being typed after `/`, nil when not editing.
     public var promptDraft: String?
+    /// The pass number being typed after `:`, nil when not editing.
+    public var passDraft: String?
+    /// Searching for an event of interest (`]` forward, `[` back), from the pass the search began at.
+    public var eventSearch: (forward: Bool, from: Int)?
     /// The most characters the `/` prompt editor takes.
     public static let promptLimit = 2000
     /// The guided tour being followed (`tokenloom tour`, `tui --scenario`), nil otherwise.

@@ -43,6 +43,12 @@ enum Chrome {
         let style = Style(fg: t.color(.statusForeground), bg: t.color(.statusBackground))
         let key = style.with(fg: t.color(.accent), attrs: [.bold])
         c.fill(Rect(x: 0, y: y, width: width, height: 1), style)
+        if let draft = ui.passDraft {
+            var x = c.put(" go to pass: ", x: 0, y: y, key)
+            x = c.put(draft, x: x, y: y, style, maxX: width - 1)
+            c.put(ui.ascii ? "_" : "▏", x: x, y: y, key)
+            return
+        }
         if let draft = ui.promptDraft {
             var x = c.put(" prompt: ", x: 0, y: y, key)
             x = c.put(draft, x: x, y: y, style, maxX: width - 1)
