@@ -68,7 +68,7 @@ public enum Screen {
             }
         }
         if noteH > 0, let guide = ui.tour {
-            TourNote.draw(&c, guide, tick: s.tick, ui, Rect(x: 0, y: height - 2 - noteH, width: width, height: noteH))
+            TourNote.draw(&c, guide, tick: s.tick, busy: s.busy, ui, Rect(x: 0, y: height - 2 - noteH, width: width, height: noteH))
         }
         switch ui.overlay {
         case .help?: Chrome.help(&c, ui, width: width, height: height)

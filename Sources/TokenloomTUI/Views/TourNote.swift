@@ -36,7 +36,7 @@ enum TourNote {
     /// Rows the note box takes.
     static let height = 5
 
-    static func draw(_ c: inout Canvas, _ guide: TourGuide, tick: Int, _ ui: UIState, _ r: Rect) {
+    static func draw(_ c: inout Canvas, _ guide: TourGuide, tick: Int, busy: Bool = false, _ ui: UIState, _ r: Rect) {
         let t = ui.theme
         let base = Style(fg: t.color(.foreground), bg: t.color(.background))
         let i = guide.shown(at: tick)
@@ -46,7 +46,9 @@ enum TourNote {
         let inner = r.inset(1)
         var lines: [String]
         if let c = guide.current, guide.stops[c].pass > tick {
-            lines = ["(pass \(tick)) running to stop \(c + 1) at pass \(guide.stops[c].pass)…"]
+            // Only while the engine is computing toward the stop is it "running"; stepped back, it waits.
+            lines = [busy ? "(pass \(tick)) computing toward stop \(c + 1) at pass \(guide.stops[c].pass)…"
+                          : "(pass \(tick)) before stop \(c + 1) at pass \(guide.stops[c].pass) · → one pass · N back a stop"]
         } else if let i, guide.stops[i].pass == tick {
             lines = wrap(guide.stops[i].note, width: inner.width)
         } else if let n = guide.nextIndex ?? guide.stops.indices.first(where: { guide.stops[$0].pass > tick }) {
