@@ -180,6 +180,44 @@ import TokenloomTestSupport
         try refused(["generate", "-m", Self.folder + "/no\nsuch.gguf"], exit: 1, mentions: ["\\n"])
     }
 
+    /// A model file truncated while `generate` maps it: one line and exit 1, not a SIGBUS death.
+    @Test func aModelTruncatedWhileInUseIsOneLine() throws {
+        let dir = Self.folder + "/sigbus-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.copyItem(atPath: try TestModels.smolLM2(), toPath: dir + "/m.gguf")
+        // The shell starts the run, waits (a condition with a 60 s deadline) until its trace has grown,
+        // cuts the model file to 10 MB under it and reports the run's exit status.
+        let script = """
+        "$0" generate -m "$1/m.gguf" --prompt "1, 2, 3, 4, 5," --max-tokens 4000 --trace "$1/t.jsonl" >"$1/out" 2>"$1/err" &
+        pid=$!; i=0
+        while [ $i -lt 1200 ] && kill -0 $pid 2>/dev/null; do
+          f=$(ls "$1" | grep partial); if [ -n "$f" ] && [ "$(stat -c %s "$1/$f")" -gt 2000 ]; then break; fi
+          sleep 0.05; i=$((i+1))
+        done
+        truncate -s 10000000 "$1/m.gguf"; wait $pid; echo $?
+        """
+        let run = try Subprocess.run(["/bin/sh", "-c", script, CLIRunner.binary, dir], timeout: 120)
+        let err = (try? String(contentsOfFile: dir + "/err", encoding: .utf8)) ?? ""
+        #expect(run.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "exit \(run.stdout): \(err)")
+        #expect(err.split(separator: "\n").count == 1 && err.contains("SIGBUS"), "\(err)")
+    }
+
+    @Test func modelsEscapesWhatFilesSay() throws {
+        let dir = Self.folder + "/models-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var m = GGUFWriter.TinyLlama()
+        m.architecture = "ll\u{1B}[2Jama\u{0}x"
+        var w = GGUFWriter()
+        w.addTinyLlamaHyperparameters(m)
+        FileManager.default.createFile(atPath: dir + "/odd\u{1B}name.gguf", contents: Data(w.encoded()))
+        let r = try CLIRunner.run(["models"], environment: ["TOKENLOOM_MODEL_DIR": dir])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(!r.stdout.contains("\u{1B}") && !r.stdout.contains("\u{0}"), "\(r.stdout.debugDescription)")
+        #expect(r.stdout.contains("\\x1B"))
+    }
+
     @Test func sigintDuringGeneratePrintsWhatItHasAndCleansUp() throws {
         let dir = Self.folder + "/sigint-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
