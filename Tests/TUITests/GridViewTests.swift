@@ -93,6 +93,17 @@ import TokenloomSession
         #expect(bg(c, 0, 0) == Theme.dark[.emptyCell])
     }
 
+    @Test func theFocusedGridShowsTheInspectorsCursorFromTheStart() {
+        let s = replaySession([("SJD", [0, 1], steps)], presenter: presenter, ticks: 2)
+        let pane = s.snapshot().panes[0]
+        var c = Canvas(width: 4, height: 2)
+        GridView(pane: pane, presenter: presenter, ui: UIState(theme: .dark, colorMode: .truecolor), focused: true)
+            .draw(into: &c, Rect(x: 0, y: 0, width: 4, height: 2))
+        // No cursor chosen yet: it sits on the newest committed token (position 5, cell (3,0) top), as the inspector's does.
+        #expect(Inspector.defaultCursor(pane) == 5)
+        #expect(fg(c, 3, 0) == Theme.dark[.cursor])
+    }
+
     @Test func monoUsesOneGlyphPerTokenState() {
         let (c, _) = render(.colour, mono: true)
         // Without colour each token gets its own cell and its state's glyph: sampled █, accepted ▓,

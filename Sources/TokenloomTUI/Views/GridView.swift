@@ -118,7 +118,8 @@ public struct GridView {
             for d in pane.current.window { if let e = d.entropy { maxEntropy = max(maxEntropy, e) } }
         }
         let x0 = r.x + max(0, (r.width - cols) / 2)
-        let cursor = focused && ui.gridMode != .imageOnly ? ui.cursor : nil
+        // The inspector's cursor, where it is shown: the chosen position, else the newest token.
+        let cursor = focused && ui.gridMode != .imageOnly ? (ui.cursor ?? Inspector.defaultCursor(pane)) : nil
         for cy in 0..<min(rows, r.height) {
             for cx in 0..<cols {
                 let gx = token(cx)
