@@ -41,9 +41,15 @@ public struct WindowTable {
         guard r.height >= 3, r.width >= 12 else { return 0 }
         let rows = pane.recent.suffix(r.height - 1).filter { $0.tick > 0 }
         let all = rows.map { WindowTable.cells(of: $0.events) }
-        guard let lo = all.flatMap({ $0.keys }).min() else { return 0 }
+        guard let oldest = all.flatMap({ $0.keys }).min() else { return 0 }
         let labelW = 6
         let nCols = max(1, (r.width - labelW) / WindowTable.cellWidth)
+        // Columns follow the newest pass: its window is shown whole when it fits, and spare columns
+        // go to the older positions on its left, so the newest passes never fall off the right edge.
+        var lo = oldest
+        if let newest = all.last(where: { !$0.isEmpty }), let a = newest.keys.min(), let b = newest.keys.max() {
+            lo = a - max(0, min(a - oldest, nCols - (b - a + 1)))
+        }
         let muted = Style(fg: t.color(.muted), bg: t.color(.background))
         canvas.put("pass", x: r.x, y: r.y, muted)
         for c in 0..<nCols { canvas.put("@\(lo + c)", x: r.x + labelW + c * WindowTable.cellWidth, y: r.y, muted) }
