@@ -60,46 +60,39 @@ func parseOptions() -> Options {
 }
 
 let options = parseOptions()
-if options.imageMetadata {
-    let files = [FuzzSeeds.tinyImage(fused: false), FuzzSeeds.tinyImage(fused: true)].compactMap { try? GGUFFile(bytes: $0, path: "seed.gguf") }
+
+/// Runs `options.iterations` inputs: `make` builds input i, `run` gives its outcome (a crash kills the
+/// process, so finishing means none). Prints the summary line after `label` and the outcome counts, then exits.
+func fuzz(_ label: String, make: (Int, inout SplitMix64) -> [UInt8], run: (Int, [UInt8]) -> String) -> Never {
     var rng = SplitMix64(seed: options.seed)
     var outcomes: [String: Int] = [:]
     var hangs = 0, slowest = 0.0
     let started = Date()
     for i in 0..<options.iterations {
-        let input = ImageMetadataTarget.mutate(files[rng.below(files.count)], &rng)
+        let input = make(i, &rng)
         if let path = options.saveLast { FileManager.default.createFile(atPath: path, contents: Data(input)) }
         let t0 = MonotonicClock.ms()
-        let outcome = FuzzTarget.run(input)
-        let ms = MonotonicClock.ms() - t0
-        slowest = max(slowest, ms)
-        if ms > options.hangMs { hangs += 1; fputs("tokenloom-fuzz: input \(i) took \(Int(ms)) ms\n", stderr) }
-        outcomes[outcome, default: 0] += 1
-    }
-    print("target image-metadata  inputs \(options.iterations)  seconds \(String(format: "%.1f", Date().timeIntervalSince(started)))  crashes 0  hangs \(hangs)  slowest_ms \(String(format: "%.2f", slowest))")
-    for (k, v) in outcomes.sorted(by: { $0.value > $1.value }) { print("  \(v)\t\(k)") }
-    exit(hangs == 0 ? 0 : 1)
-}
-if let target = options.target {
-    var rng = SplitMix64(seed: options.seed)
-    var outcomes: [String: Int] = [:]
-    var hangs = 0, slowest = 0.0
-    let started = Date()
-    for i in 0..<options.iterations {
-        let seeds = target.seeds
-        let input = TextTarget.mutate(seeds[rng.below(seeds.count)], rng: &rng)
-        if let path = options.saveLast { FileManager.default.createFile(atPath: path, contents: Data(input.utf8)) }
-        let t0 = MonotonicClock.ms()
-        let outcome = target.run(input, render: i % options.renderEvery == 0)
+        let outcome = run(i, input)
         let ms = MonotonicClock.ms() - t0
         slowest = max(slowest, ms)
         if ms > options.hangMs { hangs += 1; fputs("tokenloom-fuzz: input \(i) took \(Int(ms)) ms\n", stderr) }
         outcomes[outcome, default: 0] += 1
     }
     let seconds = Date().timeIntervalSince(started)
-    print("target \(target.rawValue)  inputs \(options.iterations)  seconds \(String(format: "%.1f", seconds))  crashes 0  hangs \(hangs)  slowest_ms \(String(format: "%.2f", slowest))")
+    print(label + "inputs \(options.iterations)  seconds \(String(format: "%.1f", seconds))  crashes 0  hangs \(hangs)  slowest_ms \(String(format: "%.2f", slowest))")
     for (k, v) in outcomes.sorted(by: { $0.value > $1.value }) { print("  \(v)\t\(k)") }
     exit(hangs == 0 ? 0 : 1)
+}
+
+if options.imageMetadata {
+    let files = [FuzzSeeds.tinyImage(fused: false), FuzzSeeds.tinyImage(fused: true)].compactMap { try? GGUFFile(bytes: $0, path: "seed.gguf") }
+    fuzz("target image-metadata  ", make: { _, rng in ImageMetadataTarget.mutate(files[rng.below(files.count)], &rng) },
+         run: { _, input in FuzzTarget.run(input) })
+}
+if let target = options.target {
+    let seeds = target.seeds
+    fuzz("target \(target.rawValue)  ", make: { _, rng in Array(TextTarget.mutate(seeds[rng.below(seeds.count)], rng: &rng).utf8) },
+         run: { i, input in target.run(String(decoding: input, as: UTF8.self), render: i % options.renderEvery == 0) })
 }
 var seeds: [[UInt8]] = FuzzSeeds.builtIn()
 if let dir = options.writeSeeds {
@@ -130,23 +123,5 @@ if options.checkSeeds {
     exit(0)
 }
 
-var rng = SplitMix64(seed: options.seed)
-var outcomes: [String: Int] = [:]
-var hangs = 0
-var slowest = 0.0
-let started = Date()
-for i in 0..<options.iterations {
-    let seed = seeds[Int(rng.next() % UInt64(seeds.count))]
-    let input = Mutator.mutate(seed, rng: &rng)
-    if let path = options.saveLast { FileManager.default.createFile(atPath: path, contents: Data(input)) }
-    let t0 = MonotonicClock.ms()
-    let outcome = FuzzTarget.run(input)
-    let ms = MonotonicClock.ms() - t0
-    slowest = max(slowest, ms)
-    if ms > options.hangMs { hangs += 1; fputs("tokenloom-fuzz: input \(i) took \(Int(ms)) ms\n", stderr) }
-    outcomes[outcome, default: 0] += 1
-}
-let seconds = Date().timeIntervalSince(started)
-print("inputs \(options.iterations)  seeds \(seeds.count)  seconds \(String(format: "%.1f", seconds))  crashes 0  hangs \(hangs)  slowest_ms \(String(format: "%.2f", slowest))")
-for (k, v) in outcomes.sorted(by: { $0.value > $1.value }) { print("  \(v)\t\(k)") }
-exit(hangs == 0 ? 0 : 1)
+fuzz("seeds \(seeds.count)  ", make: { _, rng in Mutator.mutate(seeds[Int(rng.next() % UInt64(seeds.count))], rng: &rng) },
+     run: { _, input in FuzzTarget.run(input) })
