@@ -27,7 +27,7 @@ struct ReplayCommand: ParsableCommand {
 
     func validate() throws {
         if files.isEmpty || files.count > 4 { throw ValidationError("replay takes 1 to 4 trace files, got \(files.count)") }
-        if let g = grid, parseGrid(g) == nil { throw ValidationError("--grid must look like 16x16, got '\(g)'") }
+        if let g = grid, parseGrid(g) == nil { throw ValidationError("--grid must be WxH with each side in 1...4096, like 16x16, got '\(g.escapingControlCharacters)'") }
     }
 
     func parseGrid(_ g: String) -> (Int, Int)? {
