@@ -61,9 +61,9 @@ import TokenloomModels
     @Test func defaultTemperaturesFollowTheTable() {
         // Text: only SJD and CNTP sample by default; images: everything but the greedy-only kinds.
         let textSampling = Set(DecoderKind.allCases.filter { $0.entry.defaultTemperature(on: .text) > 0 })
-        #expect(textSampling == [.jacobiSample, .sjd, .sjd2, .cntp])
+        #expect(textSampling == [.jacobiSample, .sjd, .sjdAcceptAll, .sjd2, .cntp])
         let imageSampling = Set(DecoderKind.allCases.filter { $0.entry.defaultTemperature(on: .image) > 0 })
-        #expect(imageSampling == [.ar, .jacobi, .jacobiSample, .sjd, .sjd2, .cntp])
+        #expect(imageSampling == [.ar, .jacobi, .jacobiSample, .sjd, .sjdAcceptAll, .sjd2, .cntp])
         #expect(DecoderKind.allCases.filter { $0.entry.greedyOnly } == [.lookahead])
     }
 
@@ -100,6 +100,7 @@ import TokenloomModels
             if kind.entry.domains.contains(.image) {
                 let d = try target.makeDecoder(spec, for: prepared, seed: 1)
                 #expect(d.name == kind.entry.title || (kind == .jacobi && d.name == "Sampling Jacobi"))
+                if kind == .sjdAcceptAll { #expect(d.rule.hasPrefix("SJD accept-all, WRONG ON PURPOSE") && d.mode.hasSuffix("LOSSY")) }
                 _ = try d.step()
                 #expect(d.stats.forwardPasses == 1)
             } else {

@@ -99,7 +99,7 @@ func shippedScenarios() -> [String] {
             (minimal + "[[decoders]]\nname = \"SJD\"\ntemperature = inf\n",
              "x.toml: scenario key 'decoders[2].temperature' must be in 0.0...100.0, got inf"),
             (minimal + "[[decoders]]\nname = \"fast\"\n",
-             "x.toml: scenario key 'decoders[2].name' is not a decoder: unknown decoder 'fast' (choose from ar, jacobi, jacobi-sample, sjd, sjd2, cntp, lookahead)"),
+             "x.toml: scenario key 'decoders[2].name' is not a decoder: unknown decoder 'fast' (choose from ar, jacobi, jacobi-sample, sjd, sjd-accept-all, sjd2, cntp, lookahead)"),
             (minimal.replacingOccurrences(of: "prompt = \"red heart\"", with: "prompt = \"red heart\"\nmax_tokens = 9223372036854775807"),
              "x.toml: scenario key 'max_tokens' must be in 1...1000000, got 9223372036854775807"),
             (minimal.replacingOccurrences(of: "[[decoders]]\nname = \"AR\"\n", with: ""),

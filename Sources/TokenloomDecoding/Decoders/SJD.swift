@@ -35,12 +35,13 @@ enum DraftQ {
     }
 }
 
-/// Which acceptance rule SJD applies; `acceptAlways` is deliberately wrong and exists only so the
-/// tests can show their power.
-enum SJDAcceptance { case speculative, acceptAlways }
+/// Which acceptance rule SJD applies. `acceptSampled` (the `sjd-accept-all` decoder) is wrong on
+/// purpose, for teaching: it keeps every draft that was sampled in an earlier pass without the test.
+/// `acceptAlways` is wrong too and exists only so the tests can show their power.
+enum SJDAcceptance { case speculative, acceptSampled, acceptAlways }
 
 public final class SJDDecoder: StateBackedDecoder {
-    public let name = "SJD"
+    public var name: String { acceptance == .acceptSampled ? "SJD accept-all" : "SJD" }
     public let L: Int
     public let initScheme: DraftInit
     public let coupling: Bool
@@ -60,9 +61,17 @@ public final class SJDDecoder: StateBackedDecoder {
     }
 
 
-    public var mode: String { samplerMode(state.settings.sampler) + " W\(L)" + (coupling ? " MC" : "") }
+    public var mode: String {
+        samplerMode(state.settings.sampler) + " W\(L)" + (coupling ? " MC" : "") + (acceptance == .acceptSampled ? " LOSSY" : "")
+    }
     public var rule: String {
-        "SJD (\(samplerMode(state.settings.sampler)), window \(L)): one forward pass over the last committed token and up to \(L - 1) drafts. "
+        if acceptance == .acceptSampled {
+            return "SJD accept-all, WRONG ON PURPOSE: it keeps every draft that was sampled in an earlier pass without testing it, "
+                .replacingOccurrences(of: "# ", with: "")
+                + "and tests only fresh random drafts with u < min(1, p/q). Skipping the test is faster, but the output is no longer "
+                + "distributed as sampling AR's: it exists to show that SJD's test is what keeps the output right."
+        }
+        return "SJD (\(samplerMode(state.settings.sampler)), window \(L)): one forward pass over the last committed token and up to \(L - 1) drafts. "
             + "A draft x, drawn earlier from a distribution q, is kept when u < min(1, p(x)/q(x)), where p is this pass's "
             + "distribution at its position and u is uniform in [0, 1). At the first rejection a token is drawn from "
             + "norm(max(0, p − q)) instead, and everything after it waits; when every draft passes, the last row adds one more token. "
@@ -108,7 +117,13 @@ public final class SJDDecoder: StateBackedDecoder {
             let px = p[i - 1][x], qx = q.prob(x)
             let u = state.rng.uniform()
             let ratio = qx > 0 ? px / qx : (px > 0 ? Double.infinity : 0)
-            if acceptance == .acceptAlways || u < min(1, ratio) {
+            let skipsTest: Bool
+            switch acceptance {
+            case .speculative: skipsTest = false
+            case .acceptAlways: skipsTest = true
+            case .acceptSampled: if case .dist = q { skipsTest = true } else { skipsTest = false }
+            }
+            if skipsTest || u < min(1, ratio) {
                 state.emit(.accept(position: position, token: x, p: px, q: qx, u: u), into: &events)
                 out.append(x)
             } else {

@@ -7,7 +7,7 @@ import TokenloomModels
 
 /// The decoders tokenloom knows. The raw value is the name used on the command line and in files.
 public enum DecoderKind: String, CaseIterable, Sendable {
-    case ar, jacobi, jacobiSample = "jacobi-sample", sjd, sjd2, cntp, lookahead
+    case ar, jacobi, jacobiSample = "jacobi-sample", sjd, sjdAcceptAll = "sjd-accept-all", sjd2, cntp, lookahead
 
     /// This kind's row of the registry.
     public var entry: DecoderEntry { DecoderRegistry.entry(self) }
@@ -134,6 +134,18 @@ public enum DecoderRegistry {
                 try SJDDecoder(model: i.model, prompt: i.prompt, settings: i.settings, window: s.window ?? 16,
                                initScheme: s.draftInit(defaultRandom: true, gridWidth: i.gridWidth),
                                coupling: s.coupling, jacobiRange: s.jacobiRange)
+            }
+        case .sjdAcceptAll:
+            return DecoderEntry(
+                kind: .sjdAcceptAll, title: "SJD accept-all", aliases: [],
+                summary: "WRONG ON PURPOSE, for teaching: SJD that keeps every draft sampled in an earlier pass without the test; "
+                    + "faster, and not distributed as AR (never a default)",
+                domains: [.text, .image], domainReason: "", greedyOnly: false, samplesOnText: true,
+                parameters: ["window (16)", "init (random)"]) { s, i in
+                let d = try SJDDecoder(model: i.model, prompt: i.prompt, settings: i.settings, window: s.window ?? 16,
+                                       initScheme: s.draftInit(defaultRandom: true, gridWidth: i.gridWidth))
+                d.acceptance = .acceptSampled
+                return d
             }
         case .sjd2:
             return DecoderEntry(
