@@ -28,3 +28,29 @@ import TokenloomDecoding
         #expect(c.row(0).contains("@40") && c.row(0).contains("@41"), "\(c.row(0))")
     }
 }
+
+/// The `/` editor takes UIState.promptLimit characters and says so when it is full, instead of
+/// dropping keys silently; `:` takes digits only and goes to that pass.
+@Suite struct EditorLimitTests {
+    @Test func aFullPromptSaysSo() {
+        let s = replaySession([("AR", [0, 1, 2], ARSteps.steps)], presenter: TestTextPresenter(), ticks: 0)
+        let app = App(session: s, ui: UIState()) { sc in s }
+        _ = app.handle(.char("/"))
+        for _ in 0..<UIState.promptLimit { _ = app.handle(.char("x")) }
+        #expect(app.ui.promptDraft?.count == UIState.promptLimit && app.ui.message == nil)
+        _ = app.handle(.char("y"))
+        #expect(app.ui.promptDraft?.count == UIState.promptLimit)
+        #expect(app.ui.message?.contains("at most \(UIState.promptLimit) characters") == true)
+    }
+
+    @Test func colonGoesToAPass() {
+        let s = replaySession([("AR", [0, 1, 2], ARSteps.steps)], presenter: TestTextPresenter(), ticks: 0)
+        let app = App(session: s, ui: UIState(), remake: nil)
+        _ = app.handle(.char(":"))
+        for ch in "2x" { _ = app.handle(.char(ch)) }
+        #expect(app.ui.passDraft == "2")
+        _ = app.handle(.enter)
+        #expect(s.waitUntilIdle(timeout: 10))
+        #expect(s.snapshot().tick == 2 && app.ui.passDraft == nil)
+    }
+}
