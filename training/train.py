@@ -26,8 +26,38 @@ def load_data(path, cfg):
                 local[i, t] = 1 + int(np.searchsorted(vocab, ids[i, t]))
     pad = np.full((ids.shape[0], cfg.text_len), -1, np.int32)
     pad[:, : ids.shape[1]] = local
-    return dict(ids=pad, tokens=z["tokens"].astype(np.int32), palette=z["palette"], images=z["images"],
-                prompts=[str(p) for p in z["prompts"]], vocab=vocab.astype(np.int64))
+    out = dict(ids=pad, tokens=z["tokens"].astype(np.int32), palette=z["palette"], images=z["images"],
+               prompts=[str(p) for p in z["prompts"]], vocab=vocab.astype(np.int64))
+    if "train_prompts" in z.files:   # v2 (data_v2.py): ids are the training prompt strings, not one per image
+        out.update(v2=True, train_prompts=[str(p) for p in z["train_prompts"]], aug=z["aug_tokens"].astype(np.int32),
+                   name_idx=z["name_idx"], kw_ptr=z["kw_ptr"], kw_idx=z["kw_idx"], cat_ptr=z["cat_ptr"],
+                   cat_idx=z["cat_idx"])
+    return out
+
+
+def v2_batch(rng, data, B, p_name=0.5, p_kw=0.25, p_aug=0.5):
+    """v2 sampling: an image uniformly, then its name (p_name), one of its aliases/keywords (p_kw) or one of its
+    category prompts (the rest; falling back to the name); the original rendering or one of its augmentations."""
+    M = len(data["tokens"])
+    img = rng.integers(0, M, B)
+    pr = np.empty(B, np.int64)
+    for b, i in enumerate(img):
+        r = rng.random()
+        k0, k1 = data["kw_ptr"][i], data["kw_ptr"][i + 1]
+        c0, c1 = data["cat_ptr"][i], data["cat_ptr"][i + 1]
+        if r < p_name:
+            pr[b] = data["name_idx"][i]
+        elif r < p_name + p_kw and k1 > k0:
+            pr[b] = data["kw_idx"][rng.integers(k0, k1)]
+        elif c1 > c0:
+            pr[b] = data["cat_idx"][rng.integers(c0, c1)]
+        else:
+            pr[b] = data["name_idx"][i]
+    A = data["aug"].shape[1]
+    v = rng.integers(0, A, B)
+    use = rng.random(B) < p_aug
+    toks = np.where(use[:, None], data["aug"][img, v], data["tokens"][img])
+    return data["ids"][pr].copy(), toks, img
 
 
 def save(path, params, cfg, vocab, extra):
@@ -137,13 +167,17 @@ def main():
     ap.add_argument("--eval", type=int, default=64, help="prompts to sample for the retrieval check (0: none)")
     ap.add_argument("--max-seconds", type=float, default=0, help="stop training after this wall time")
     ap.add_argument("--tiny", action="store_true", help="a tiny model, for smoke tests")
+    ap.add_argument("--model", default="", help="config overrides for a new model, e.g. d=128,heads=4,ffn=512")
+    ap.add_argument("--ckpt-every", type=float, default=0, help="write <out>.ckpt.npz every this many seconds")
+    ap.add_argument("--resume", action="store_true", help="continue from <out>.ckpt.npz if it exists")
     a = ap.parse_args()
 
     t0 = time.time()
     if a.init:
         params, cfg, vocab, meta = load(a.init)
     else:
-        cfg = M.Config(**(dict(d=32, heads=2, ffn=64, enc_layers=1, dec_layers=1) if a.tiny else {}))
+        over = {k: int(v) for k, v in (kv.split("=") for kv in a.model.split(",") if kv)}
+        cfg = M.Config(**(dict(d=32, heads=2, ffn=64, enc_layers=1, dec_layers=1) if a.tiny else over))
         meta = {}
     data = load_data(a.data, cfg)
     if a.init:
@@ -160,7 +194,7 @@ def main():
     mu = np.array(meta.get("mu", np.zeros(cfg.d)), np.float32)
     sd = np.array(meta.get("sd", np.ones(cfg.d)), np.float32)
 
-    N = len(data["tokens"])
+    N = len(data["ids"]) if data.get("v2") else len(data["tokens"])
     H_all = np.zeros((N, cfg.text_len, cfg.llm_dim), np.float32)
     instr = np.zeros((cfg.stab, cfg.llm_dim), np.float32)
     if fused:
@@ -171,38 +205,77 @@ def main():
         meta["llm_layer"] = int(f["layer"])
         params["fuser.instr_hidden"] = jnp.asarray(instr)
 
-    sched = optax.warmup_cosine_decay_schedule(0.0, a.lr, min(200, a.steps // 10 + 1), a.steps, a.lr * 0.05)
-    opt = optax.chain(optax.clip_by_global_norm(1.0), optax.adamw(sched, weight_decay=0.01))
+    # LR: warmup, then cosine to 5% over max(step / steps, wall / max-seconds), so a time-capped run still decays.
+    warm = min(200, a.steps // 10 + 1)
+    opt = optax.chain(optax.clip_by_global_norm(1.0),
+                      optax.inject_hyperparams(optax.adamw)(learning_rate=0.0, weight_decay=0.01))
     trainable = {k: v for k, v in params.items() if k != "fuser.instr_hidden"}
     st = opt.init(trainable)
     step = make_step(cfg, opt, fused, sjd2, mu, sd, alphas, sbars)
-    rng = np.random.default_rng(a.seed + 1)
     instr_j = jnp.asarray(instr)
-    key = jax.random.key(a.seed + 2)
-    t1 = time.time()
-    for s in range(a.steps):
-        idx = rng.integers(0, N, a.batch)
-        ids = data["ids"][idx].copy()
+    ckpt = a.out.replace(".npz", ".ckpt.npz")
+    s0, done_s = 0, 0.0
+    if a.resume and os.path.exists(ckpt):
+        z = np.load(ckpt)
+        cm = json.loads(str(z["__meta__"]))
+        trainable = {k: jnp.asarray(z[k]) for k in trainable}
+        leaves, tdef = jax.tree_util.tree_flatten(st)
+        st = jax.tree_util.tree_unflatten(tdef, [jnp.asarray(z[f"__opt{i}__"]) for i in range(len(leaves))])
+        s0, done_s = cm["ckpt_step"], cm["ckpt_seconds"]
+        meta.update({k: v for k, v in cm.items() if k in ("mu", "sd")})
+        print(f"resumed from {ckpt} at step {s0} ({done_s:.0f}s trained)", flush=True)
+
+    def lr_at(s, el):
+        if s < warm:
+            return a.lr * (s + 1) / warm
+        f = max((s - warm) / max(1, a.steps - warm), el / a.max_seconds if a.max_seconds else 0.0)
+        return a.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, f))))
+
+    def write_ckpt(s, el):
+        leaves = jax.tree_util.tree_leaves(st)
+        extra = {f"__opt{i}__": np.asarray(x) for i, x in enumerate(leaves)}
+        cm = dict(meta, cfg=cfg.__dict__, ckpt_step=s, ckpt_seconds=el)
+        np.savez(ckpt + ".tmp.npz", __meta__=np.array(json.dumps(cm)), __vocab__=data["vocab"],
+                 **{k: np.asarray(v) for k, v in trainable.items()}, **extra)
+        os.replace(ckpt + ".tmp.npz", ckpt)
+
+    t1 = time.time() - done_s
+    last_ck = time.time()
+    s = s0 - 1
+    for s in range(s0, a.steps):
+        rng = np.random.default_rng([a.seed + 1, s])          # per-step streams: a resumed run draws the same
+        if data.get("v2"):
+            ids, toks, _ = v2_batch(rng, data, a.batch)
+            idx = np.zeros(a.batch, np.int64)
+        else:
+            idx = rng.integers(0, N, a.batch)
+            ids, toks = data["ids"][idx].copy(), data["tokens"][idx]
         H = H_all[idx].copy()
         drop = rng.random(a.batch) < a.drop
         ids[drop] = -1; H[drop] = 0.0
         levels = noise_plan(rng, a.batch, cfg.n_img - 1, cfg.levels, 0.25) if sjd2 else \
             np.zeros((a.batch, cfg.n_img - 1), np.int32)
-        key, k = jax.random.split(key)
-        trainable, st, loss = step(trainable, st, ids, H, instr_j, data["tokens"][idx], levels, k)
-        if s % 200 == 0 or s == a.steps - 1:
-            print(f"step {s} loss {float(loss):.4f} {time.time() - t1:.0f}s", flush=True)
+        k = jax.random.fold_in(jax.random.key(a.seed + 2), s)
+        el = time.time() - t1
+        st[1].hyperparams["learning_rate"] = jnp.asarray(lr_at(s, el), jnp.float32)
+        trainable, st, loss = step(trainable, st, ids, H, instr_j, toks, levels, k)
+        if s % 50 == 0 or s == a.steps - 1:
+            print(f"step {s} loss {float(loss):.4f} lr {lr_at(s, el):.2e} {time.time() - t1:.0f}s", flush=True)
+        if a.ckpt_every and time.time() - last_ck > a.ckpt_every:
+            write_ckpt(s + 1, time.time() - t1); last_ck = time.time()
         if a.max_seconds and time.time() - t1 > a.max_seconds:
             print(f"stopping at step {s + 1}: --max-seconds {a.max_seconds} reached", flush=True)
-            a.steps = s + 1
             break
+    a.steps = s + 1
+    if a.ckpt_every:
+        write_ckpt(a.steps, time.time() - t1)
     params = dict(trainable)
     if fused:
         params["fuser.instr_hidden"] = instr_j
     train_s = time.time() - t1
     meta.update(stage=a.stage, steps=a.steps, batch=a.batch, lr=a.lr, seed=a.seed, train_seconds=train_s,
                 sigmas=sig.tolist())
-    if a.eval:
+    if a.eval and not data.get("v2"):
         ev = np.linspace(0, N - 1, min(a.eval, N)).astype(int)
         gen = sample_ar(params, cfg, jnp.asarray(data["ids"][ev]), jnp.asarray(H_all[ev]) if fused else None,
                         instr_j if fused else None, jax.random.key(1234))
