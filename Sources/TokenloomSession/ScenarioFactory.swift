@@ -86,22 +86,14 @@ public enum ScenarioFactory {
         case .text(_, let tokenizer):
             return Workspace(decoders: decoders, presenter: TokenizerPresenter(tokenizer), title: title)
         case .image(let weights, _, _):
-            var notes: [String] = []
-            var fuser: [FuserGate] = []
-            for ref in order {
-                guard let model = targets[ref]!.1.image, let w = targets[ref]!.0.imageWeights else { continue }
-                if !model.promptWasTrained, notes.isEmpty {
-                    notes.append("'\(scenario.prompt)' is not a training prompt; try: \(w.prompts.prefix(4).joined(separator: ", "))")
-                }
-                if fuser.isEmpty, w.hp.fused {
-                    let c = model.condition
-                    fuser = zip(c.promptTokens, c.gates).map { tok, g in
-                        FuserGate(label: model.tokenizer.decode([tok]).trimmingCharacters(in: .whitespaces), value: Double(g))
-                    }
-                }
+            // The first model that has something to say: a prompt it was not trained on, a fuser's gates.
+            let images = order.compactMap { targets[$0]!.1.image }
+            let note = images.first { !$0.promptWasTrained }.map {
+                "'\(scenario.prompt)' is not a training prompt; try: \($0.weights.prompts.prefix(4).joined(separator: ", "))"
             }
+            let fuser = images.lazy.map(\.fuserGates).first { !$0.isEmpty }?.map { FuserGate(label: $0.token, value: $0.gate) } ?? []
             return Workspace(decoders: decoders, presenter: PalettePresenter(weights: weights, firstPosition: prepared.tokens.count),
-                             title: title, note: notes.first, fuser: fuser)
+                             title: title, note: note, fuser: fuser)
         }
     }
 }

@@ -24,6 +24,14 @@ public final class ImageARModel: CausalModel, @unchecked Sendable {
     /// Was this exact prompt (case and surrounding spaces aside) among the training prompts?
     public var promptWasTrained: Bool { weights.prompts.contains(ImageARModel.normalise(prompt)) }
 
+    /// A fused model's gate per prompt token, labelled with the token's text (empty without a fuser).
+    public var fuserGates: [(token: String, gate: Double)] {
+        guard weights.hp.fused else { return [] }
+        return zip(condition.promptTokens, condition.gates).map { tok, g in
+            (tokenizer.decode([tok]).trimmingCharacters(in: .whitespaces), Double(g))
+        }
+    }
+
     /// A model conditioned on `prompt`. A fused model needs `llm` (SmolLM2) for the prompt's hidden states.
     public convenience init(weights: ImageARWeights, tokenizer: BPETokenizer, prompt: String, llm: LlamaModel? = nil,
                 guidance: Float = 1, name: String = "image model") throws {

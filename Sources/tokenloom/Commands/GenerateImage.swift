@@ -41,9 +41,7 @@ extension GenerateCommand {
         if !score.trained {
             note = "'\(text)' was not in training" + (score.nearest.map { "; nearest training image: '\($0)'" } ?? "")
         }
-        let gates: [ImageGenerateResult.Gate]? = weights.hp.fused ? zip(m.condition.promptTokens, m.condition.gates).map {
-            .init(token: m.tokenizer.decode([$0]).trimmingCharacters(in: .whitespaces), gate: Double($1))
-        } : nil
+        let gates: [ImageGenerateResult.Gate]? = weights.hp.fused ? m.fuserGates.map { .init(token: $0.token, gate: $0.gate) } : nil
         let info = ImageGenerateResult.Image(png: image.png, width: side, height: side, scale: image.scale,
                                              grid: weights.hp.grid, prompt_trained: score.trained,
                                              nearest_reference: score.nearest, pixel_error: score.pixelError,
