@@ -134,5 +134,6 @@ final class LabelledDecoder: Decoder {
     var finishReason: String? { inner.finishReason }
     var mode: String { inner.mode }
     var rule: String { inner.rule }
+    var sampler: SamplerSettings? { inner.sampler }
     func step() throws -> [TraceEvent] { try inner.step() }
 }

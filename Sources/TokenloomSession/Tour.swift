@@ -62,6 +62,10 @@ public struct HeadlessRun: Sendable {
     public var finishedAt: [Int]
     /// The tokens each pane generated.
     public var generated: [[Int]]
+    /// Whether each pane finished (false where `maxPasses` stopped the run first).
+    public var finished: [Bool] = []
+    /// Each pane's sampler (nil for a decoder that does not expose one).
+    public var samplers: [SamplerSettings?] = []
     /// Passes until every pane finished.
     public var passes: Int { finishedAt.max() ?? 0 }
 }
@@ -88,7 +92,8 @@ public enum Tour {
             }
         }
         return HeadlessRun(names: ds.map(\.name), events: events, finishedAt: finishedAt.map { $0 < 0 ? tick : $0 },
-                           generated: ds.map(\.generated))
+                           generated: ds.map(\.generated), finished: finishedAt.map { $0 >= 0 },
+                           samplers: ds.map(\.sampler))
     }
 
     /// The first pass where `event` happens in the panes `pane` names (all when nil).
@@ -107,6 +112,18 @@ public enum Tour {
             }
         }
         return best
+    }
+
+    /// Each stop's note with its placeholders filled from the run at the stop's pass (`passes` from
+    /// `resolve`); see TourNoteTemplate.
+    public static func notes(_ file: ScenarioFile, run: HeadlessRun, passes: [Int], workspace ws: Workspace) throws -> [String] {
+        try zip(file.tour, passes).enumerated().map { i, sp in
+            do {
+                return try TourNoteTemplate.fill(sp.0.note, pass: sp.1, run: run, presenter: ws.presenter, fuser: ws.fuser)
+            } catch let TourError.mismatch(m) {
+                throw TourError.mismatch("\(file.path): tour stop \(i + 1): \(m)")
+            }
+        }
     }
 
     /// Each stop's pass: event stops take the pass where their event first happens (and must agree

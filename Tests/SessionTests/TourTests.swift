@@ -31,6 +31,23 @@ import TokenloomTestSupport
         }
     }
 
+    /// Every shipped note states no figure of its own: each number in it is a placeholder filled from
+    /// the engine at the stop's pass (or formula notation), and every placeholder fills.
+    @Test(arguments: ["01", "02", "03", "04", "05", "06"])
+    func shippedTourNotesTakeTheirNumbersFromTheEngine(_ prefix: String) throws {
+        let sf = try load(prefix)
+        for (i, stop) in sf.tour.enumerated() {
+            #expect(TourNoteTemplate.literalNumbers(in: stop.note).isEmpty,
+                    "\(sf.name) stop \(i + 1) states figures nothing checks: \(TourNoteTemplate.literalNumbers(in: stop.note))")
+        }
+        let ws = try Tour.build(sf)
+        let run = try Tour.run(ws)
+        let notes = try Tour.notes(sf, run: run, passes: try Tour.resolve(sf, run: run), workspace: ws)
+        for (i, n) in notes.enumerated() {
+            #expect(!n.contains("{") && !n.contains("}"), "\(sf.name) stop \(i + 1): \(n)")
+        }
+    }
+
     @Test func headlessRunMatchesTheSession() throws {
         let sf = try load("04")
         let run = try Tour.run(try Tour.build(sf))

@@ -3,6 +3,7 @@
 // `q`, and check the shell prompt is back and `stty -a` is what it was before.
 import Foundation
 import Testing
+import TokenloomSession
 import TokenloomTestSupport
 
 // Serialized: the tests run one at a time in source order, so the leak check at the end runs last.
@@ -148,6 +149,15 @@ import TokenloomTestSupport
             Issue.record("needs tmux and the built tokenloom"); return
         }
         _ = try TestModels.smolLM2()
+        // The second stop's note as the engine fills it in (its figures are placeholders in the file).
+        let file = try ScenarioFile.load(path: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("examples/01-jacobi-vs-ar.toml").path)
+        let ws = try Tour.build(file)
+        let run = try Tour.run(ws)
+        let note = try Tour.notes(file, run: run, passes: try Tour.resolve(file, run: run), workspace: ws)[1]
+        func words(_ s: String) -> String {
+            s.replacingOccurrences(of: "│", with: " ").split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        }
         for (w, h) in [(120, 40), (80, 24)] {
             let t = TmuxDriver(tag: "e2e-explain-\(w)")
             defer { t.close() }
@@ -159,6 +169,12 @@ import TokenloomTestSupport
             try t.send("n")
             try t.waitFor("\(w)x\(h): the second stop (pass 4) was not reached", timeout: 120) { s in
                 TokenloomScreen.nfes(s).count == 2 && TokenloomScreen.nfes(s).allSatisfy { $0 == 4 }
+            }
+            if w == 120 {
+                // The note box shows the filled note: its first three lines, cut at a word.
+                let head = String(words(note).prefix(3 * (w - 4)).split(separator: " ").dropLast().joined(separator: " "))
+                try t.waitFor("the tour note is not the engine's: wanted \(head)", timeout: 10) { words($0).contains(head) }
+                #expect(head.contains(" guesses pass"), "the checked part of the note has no figure: \(head)")
             }
             try t.send("Tab")
             try t.send("e")

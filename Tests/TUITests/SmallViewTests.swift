@@ -1,6 +1,7 @@
 // Small view behaviours: fmt never traps, and the pass table follows the newest pass.
 import Testing
 import TokenloomDecoding
+import TokenloomSession
 @testable import TokenloomTUI
 
 @Suite struct FormatTests {

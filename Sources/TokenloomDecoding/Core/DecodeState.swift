@@ -132,7 +132,7 @@ public final class DecodeState {
     }
 }
 
-/// A decoder whose prompt, output, counters and stop state live in a DecodeState: the five
+/// A decoder whose prompt, output, counters, sampler and stop state live in a DecodeState: those
 /// properties of the Decoder contract come from it.
 public protocol StateBackedDecoder: Decoder {
     var state: DecodeState { get }
@@ -144,4 +144,5 @@ extension StateBackedDecoder {
     public var stats: DecodeStats { state.stats }
     public var isFinished: Bool { state.isFinished }
     public var finishReason: String? { state.finishReason }
+    public var sampler: SamplerSettings? { state.settings.sampler }
 }

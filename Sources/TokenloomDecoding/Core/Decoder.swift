@@ -20,6 +20,8 @@ public protocol Decoder: AnyObject {
     var mode: String { get }
     /// Its rule in words, with its actual parameters: the first paragraph of the explain overlay.
     var rule: String { get }
+    /// The sampler it draws with (nil where it cannot say: a replayed trace).
+    var sampler: SamplerSettings? { get }
     /// Runs one forward pass and returns what happened.
     func step() throws -> [TraceEvent]
 }
@@ -28,6 +30,7 @@ extension Decoder {
     public var finishReason: String? { nil }
     public var mode: String { "" }
     public var rule: String { "" }
+    public var sampler: SamplerSettings? { nil }
 }
 
 /// "greedy" or "T 0.7" (top-k / top-p when set), for `mode`.

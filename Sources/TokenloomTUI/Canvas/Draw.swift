@@ -48,23 +48,3 @@ public func wrap(_ text: String, width: Int) -> [String] {
     return lines
 }
 
-/// A number with `digits` decimals, no locale.
-public func fmt(_ x: Double?, _ digits: Int = 2) -> String {
-    guard let x, x.isFinite else { return "–" }
-    // Past 1e12 the fixed-point digits below would not fit an Int: show a power of ten instead.
-    if abs(x) >= 1e12 {
-        let e = Int(log10(abs(x)).rounded(.down))
-        return (x < 0 ? "-" : "") + fmt(abs(x) / pow(10, Double(e)), 1) + "e\(e)"
-    }
-    var p = 1.0
-    for _ in 0..<digits { p *= 10 }
-    let r = (abs(x) * p).rounded() / p
-    let whole = Int(r)
-    var frac = Int(((r - Double(whole)) * p).rounded())
-    var w = whole
-    if frac >= Int(p) { w += 1; frac -= Int(p) }
-    let sign = x < 0 && (w > 0 || frac > 0) ? "-" : ""
-    if digits == 0 { return sign + String(w) }
-    let fs = String(frac)
-    return sign + String(w) + "." + String(repeating: "0", count: digits - fs.count) + fs
-}

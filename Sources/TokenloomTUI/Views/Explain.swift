@@ -7,16 +7,6 @@ public enum Explain {
         "\"" + presenter.piece(token).replacingOccurrences(of: "\n", with: "\\n") + "\""
     }
 
-    /// `a` and `b` printed with enough digits (3, 6 or 9) that the printed numbers order as the
-    /// numbers do, so a stated comparison is true of what the reader sees.
-    static func separated(_ a: Double, _ b: Double) -> (String, String) {
-        for digits in [3, 6, 9] {
-            let x = fmt(a, digits), y = fmt(b, digits)
-            if x != y || a == b { return (x, y) }
-        }
-        return (fmt(a, 9), fmt(b, 9))
-    }
-
     /// The median time of the 1-position forward passes in `panes`' recent records (the measured
     /// cost of one token on this machine), or nil when none ran.
     public static func onePositionMs(_ panes: [DecoderSnapshot]) -> Double? {
@@ -52,12 +42,12 @@ public enum Explain {
         let rejects = ev.compactMap { e -> (Int, Int, Double, Double, Double)? in
             if case .reject(let p, let t, let pp, let qq, let u) = e { return (p, t, pp, qq, u) }; return nil }
         for a in accepts.prefix(4) {
-            let (r, u) = Explain.separated(min(1, a.2 / a.3), a.4)
+            let (r, u) = separated(min(1, a.2 / a.3), a.4)
             out.append("@\(a.0) \(q(presenter, a.1)): p \(fmt(a.2, 3)) / q \(fmt(a.3, 3)) → min(1,p/q) = \(r) > u = \(u): accepted.")
         }
         if accepts.count > 4 { out.append("… and \(accepts.count - 4) more accepted.") }
         for r in rejects {
-            let (ratio, u) = Explain.separated(min(1, r.2 / r.3), r.4)
+            let (ratio, u) = separated(min(1, r.2 / r.3), r.4)
             var line = "@\(r.0) \(q(presenter, r.1)): p \(fmt(r.2, 3)) / q \(fmt(r.3, 3)) → min(1,p/q) = \(ratio) ≤ u = \(u): rejected."
             if let res = ev.compactMap({ e -> Int? in if case .resample(let p, let t) = e, p == r.0 { return t }; return nil }).first {
                 line += " The token there was drawn again from norm(max(0, p − q)), the part of p the draft did not cover: \(q(presenter, res))."

@@ -52,11 +52,13 @@ enum Examples {
         try ScenarioFile.load(path: path)
     }
 
-    /// Runs the scenario headless and resolves its stops (passes, one per stop).
-    static func resolve(_ file: ScenarioFile) throws -> (HeadlessRun, [Int], Workspace) {
+    /// Runs the scenario headless and resolves its stops: their passes, and their notes filled in
+    /// from the run at those passes.
+    static func resolve(_ file: ScenarioFile) throws -> (run: HeadlessRun, passes: [Int], notes: [String]) {
         let ws = try Tour.build(file)
         let run = try Tour.run(ws)
-        return (run, try Tour.resolve(file, run: run), ws)
+        let passes = try Tour.resolve(file, run: run)
+        return (run, passes, try Tour.notes(file, run: run, passes: passes, workspace: ws))
     }
 
     /// Opens a scenario file in the explorer as a tour.
@@ -64,8 +66,8 @@ enum Examples {
         var stops: [(pass: Int, note: String)] = []
         if !file.tour.isEmpty {
             FileHandle.standardError.write("resolving the tour's stops (a headless run)…\n".data(using: .utf8)!)
-            let (_, passes, _) = try resolve(file)
-            stops = zip(passes, file.tour).map { ($0, $1.note) }
+            let r = try resolve(file)
+            stops = Array(zip(r.passes, r.notes))
         }
         let make: (Scenario) -> Session = { s in
             Session(scenario: s, builder: ScenarioFactory.build)
@@ -85,6 +87,9 @@ struct TourCommand: ParsableCommand {
     @Flag(help: "Run the tour headless and print each stop's pass instead of opening the explorer.")
     var check = false
 
+    @Flag(name: .customLong("notes"), help: "With --check, print each stop's note as filled in from the engine.")
+    var verbose = false
+
     @Flag(help: ArgumentHelp("Print each pane's first events by pass (for writing notes).", visibility: .hidden))
     var events = false
 
@@ -103,16 +108,17 @@ struct TourCommand: ParsableCommand {
             return
         }
         let file = try Examples.load(try Examples.find(name))
-        if check || events {
+        if check || events || verbose {
             if events {
                 let ws = try Tour.build(file)
                 printEvents(try Tour.run(ws), ws)
             }
-            let (run, passes, _) = try Examples.resolve(file)
+            let (run, passes, notes) = try Examples.resolve(file)
             print("\(file.title): \(run.passes) passes; panes finish at \(zip(run.names, run.finishedAt).map { "\($0) \($1)" }.joined(separator: ", "))")
             for (i, (p, stop)) in zip(passes, file.tour).enumerated() {
                 let what = stop.event.map { "\($0.rawValue)\(stop.decoder.map { " in \($0)" } ?? "")" } ?? "pass"
                 print("stop \(i + 1): pass \(p) (\(what))")
+                if verbose { print("  " + notes[i]) }
             }
             return
         }
