@@ -190,6 +190,33 @@ import TokenloomTestSupport
         }
     }
 
+    /// `--theme light`: every cell of the screen, the ends of the compare line, header and status bar
+    /// and the bottom-right corner included, is painted with a theme colour, never the terminal's own.
+    @Test func lightThemePaintsEveryCell() throws {
+        guard Self.tmuxAvailable, FileManager.default.isExecutableFile(atPath: Self.binary.path) else {
+            Issue.record("needs tmux and the built tokenloom"); return
+        }
+        let t = TmuxDriver(tag: "e2e-light")
+        defer { t.close() }
+        try t.start(width: 120, height: 40)
+        try t.waitFor("no shell prompt", timeout: 10) { $0.contains("READY$") }
+        try t.type("clear; '\(Self.binary.path)' --theme light")
+        try t.waitFor("the explorer did not open", timeout: 120) { $0.contains("NFE 0") && $0.contains("q quit") }
+        for _ in 0..<3 { try t.send("n") }
+        try t.send("c")
+        try t.waitFor("three passes with the compare line", timeout: 120) { s in
+            let n = TokenloomScreen.nfes(s)
+            return !n.isEmpty && n.allSatisfy { $0 == 3 } && s.contains("/pass")
+        }
+        let raw = try t.tmux(["capture-pane", "-p", "-e", "-N", "-t", t.session])
+        let rows = SGRCells.backgrounds(raw)
+        let unpainted = rows.prefix(40).enumerated().flatMap { y, row in row.indices.filter { row[$0] == nil }.map { "(\($0),\(y))" } }
+        #expect(rows.prefix(40).allSatisfy { $0.count == 120 }, "rows of other widths: \(rows.prefix(40).map(\.count))")
+        #expect(unpainted.isEmpty, "\(unpainted.count) cells in the terminal's own background, the first: \(unpainted.prefix(8))")
+        try t.send("q")
+        try t.waitFor("q did not quit", timeout: 10) { $0.contains("READY$") && !$0.contains("q quit") }
+    }
+
     /// `--ascii`: every byte tmux captures is printable ASCII. `NO_COLOR`: after 20 passes the state map
     /// of the default screen tells accepted, resampled and draft cells apart by glyph alone.
     @Test func asciiAndNoColorNeedNoUnicodeOrColour() throws {

@@ -117,8 +117,9 @@ public final class Terminal {
             for x in 0..<w {
                 let cell = canvas[x, y]
                 if !full, previous![x, y] == cell { continue }
-                // The bottom-right cell scrolls some terminals; curses handles it, but skip the risk.
-                if y == height - 1 && x == width - 1 { continue }
+                // The bottom-right cell: curses writes it without scrolling (scrollok is off; it uses
+                // insert mode or the margin capabilities) and reports ERR for the cursor it cannot
+                // advance, which is ignored below like every other cell's result.
                 var ch = cell.char
                 if !utf8, let s = ch.unicodeScalars.first, s.value > 0x7e { ch = "?" }
                 wch[0] = wchar_t(bitPattern: ch.unicodeScalars.first?.value ?? 32)

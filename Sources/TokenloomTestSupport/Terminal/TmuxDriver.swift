@@ -72,7 +72,7 @@ public final class TmuxDriver {
 
     /// Starts the server with one `width` x `height` window running `bash --norc` with the prompt
     /// `READY$ `, in an environment of TERM=xterm-256color, a UTF-8 locale, the model-cache variables
-    /// and HOME of the test runner, and `env`.
+    /// and HOME of the test runner, no NO_COLOR or COLORTERM, and `env`.
     public func start(width: Int, height: Int, env extra: [String: String] = [:]) throws {
         var env = ["TERM": "xterm-256color", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"]
         for k in ["TOKENLOOM_MODEL_DIR", "XDG_CACHE_HOME", "HOME"] {
@@ -81,7 +81,10 @@ public final class TmuxDriver {
         for (k, v) in extra { env[k] = v }
         var cmd = ["new-session", "-d", "-s", session, "-x", "\(width)", "-y", "\(height)"]
         for (k, v) in env.sorted(by: { $0.key < $1.key }) { cmd += ["-e", "\(k)=\(v)"] }
-        cmd += ["env", "PS1=READY$ ", "bash", "--norc", "--noprofile"]
+        // The server inherits the runner's environment (SwiftPM may set NO_COLOR): the shell starts
+        // without the colour variables unless `env` gives them.
+        cmd += ["env"] + ["NO_COLOR", "COLORTERM"].filter { extra[$0] == nil }.flatMap { ["-u", $0] }
+        cmd += ["PS1=READY$ ", "bash", "--norc", "--noprofile"]
         try tmux(cmd)
         if let pid = pid_t(try tmux(["display-message", "-p", "-t", session, "#{pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)) {
             serverPID = pid
