@@ -63,12 +63,52 @@ public enum ScenarioFactory {
         }
     }
 
-    /// Builds a scenario's decoders (the session's ScenarioBuilder).
-    public static func build(_ scenario: Scenario) throws -> Workspace {
+    /// A scenario's models loaded and its prompt prepared for each: decoders can be made from it
+    /// for any seed without loading again (the distribution view runs hundreds of seeds).
+    public struct Loaded {
+        public let scenario: Scenario
+        let targets: [String: (ModelTarget, ModelTarget.Prepared)]
+        /// Model references in the order the panes first name them.
+        let order: [String]
+
+        /// The panes' decoders, all seeded with `seed`.
+        public func decoders(seed: UInt64, topAlternatives: Int = ScenarioFactory.inspectorAlternatives) throws -> [Decoder] {
+            try scenario.decoders.indices.map { try decoder(pane: $0, seed: seed, topAlternatives: topAlternatives) }
+        }
+
+        /// Pane `i`'s decoder, seeded with `seed`, under the pane's label.
+        public func decoder(pane i: Int, seed: UInt64, topAlternatives: Int = ScenarioFactory.inspectorAlternatives) throws -> Decoder {
+            let pane = scenario.decoders[i]
+            let (target, prepared) = targets[pane.model ?? scenario.modelRef]!
+            let d = try target.makeDecoder(pane.spec, for: prepared, seed: seed, topAlternatives: topAlternatives)
+            return pane.label.map { $0 == d.name ? d : LabelledDecoder(d, name: $0) } ?? d
+        }
+
+        /// How tokens are shown, the title, the image model's note and fuser gates.
+        public func workspace(_ decoders: [Decoder]) -> Workspace {
+            let (first, prepared) = targets[order[0]]!
+            let title = (order.count > 1 ? order.joined(separator: " vs ") : first.displayName) + " · \(scenario.prompt)"
+            switch first.content {
+            case .text(_, let tokenizer):
+                return Workspace(decoders: decoders, presenter: TokenizerPresenter(tokenizer), title: title)
+            case .image(let weights, _, _):
+                // The first model that has something to say: a prompt it was not trained on, a fuser's gates.
+                let images = order.compactMap { targets[$0]!.1.image }
+                let note = images.first { !$0.promptWasTrained }.map {
+                    "'\(scenario.prompt)' is not a training prompt; try: \($0.weights.prompts.prefix(4).joined(separator: ", "))"
+                }
+                let fuser = images.lazy.map(\.fuserGates).first { !$0.isEmpty }?.map { FuserGate(label: $0.token, value: $0.gate) } ?? []
+                return Workspace(decoders: decoders, presenter: PalettePresenter(weights: weights, firstPosition: prepared.tokens.count),
+                                 title: title, note: note, fuser: fuser)
+            }
+        }
+    }
+
+    /// Loads each distinct model of a scenario once and prepares its prompt.
+    public static func load(_ scenario: Scenario) throws -> Loaded {
         try validate(scenario)
         var targets: [String: (ModelTarget, ModelTarget.Prepared)] = [:]
         var order: [String] = []
-        var decoders: [Decoder] = []
         for pane in scenario.decoders {
             let ref = pane.model ?? scenario.modelRef
             if targets[ref] == nil {
@@ -76,25 +116,14 @@ public enum ScenarioFactory {
                 targets[ref] = (t, try t.prepare(prompt: scenario.prompt, chat: scenario.chat, maxNewTokens: scenario.maxNewTokens))
                 order.append(ref)
             }
-            let (target, prepared) = targets[ref]!
-            let d = try target.makeDecoder(pane.spec, for: prepared, seed: scenario.seed, topAlternatives: inspectorAlternatives)
-            decoders.append(pane.label.map { $0 == d.name ? d : LabelledDecoder(d, name: $0) } ?? d)
         }
-        let (first, prepared) = targets[order[0]]!
-        let title = (order.count > 1 ? order.joined(separator: " vs ") : first.displayName) + " · \(scenario.prompt)"
-        switch first.content {
-        case .text(_, let tokenizer):
-            return Workspace(decoders: decoders, presenter: TokenizerPresenter(tokenizer), title: title)
-        case .image(let weights, _, _):
-            // The first model that has something to say: a prompt it was not trained on, a fuser's gates.
-            let images = order.compactMap { targets[$0]!.1.image }
-            let note = images.first { !$0.promptWasTrained }.map {
-                "'\(scenario.prompt)' is not a training prompt; try: \($0.weights.prompts.prefix(4).joined(separator: ", "))"
-            }
-            let fuser = images.lazy.map(\.fuserGates).first { !$0.isEmpty }?.map { FuserGate(label: $0.token, value: $0.gate) } ?? []
-            return Workspace(decoders: decoders, presenter: PalettePresenter(weights: weights, firstPosition: prepared.tokens.count),
-                             title: title, note: note, fuser: fuser)
-        }
+        return Loaded(scenario: scenario, targets: targets, order: order)
+    }
+
+    /// Builds a scenario's decoders (the session's ScenarioBuilder).
+    public static func build(_ scenario: Scenario) throws -> Workspace {
+        let loaded = try load(scenario)
+        return loaded.workspace(try loaded.decoders(seed: scenario.seed))
     }
 }
 

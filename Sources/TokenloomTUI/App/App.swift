@@ -9,6 +9,8 @@ public final class App {
     public var ui: UIState
     /// The frame on screen, for mouse clicks.
     public var lastFrame: Canvas?
+    /// The distribution view's job (`d`), for the scenario it was started on.
+    public private(set) var distributionJob: DistributionJob?
     /// Makes a new session for a changed scenario (`/` prompt, `s` seed); nil for replays.
     private let remake: ((Scenario) -> Session)?
 
@@ -29,8 +31,23 @@ public final class App {
             if let hit = lastFrame?.target(atX: x, y: y) { ui.focus = hit.pane; ui.cursor = hit.position; ui.message = nil }
             return .carryOn
         }
+        if ui.overlay == .distribution, let job = distributionJob {
+            // In the distribution view + and - change N and x stops; the other keys keep their meaning.
+            let runs = ui.distribution?.target ?? job.state().target
+            switch key {
+            case .char("+"), .char("="):
+                job.extend(to: min(DistributionJob.runsRange.upperBound, runs * 2)); refresh(); return .carryOn
+            case .char("-"), .char("_"):
+                job.extend(to: max(DistributionJob.runsRange.lowerBound, runs / 2)); refresh(); return .carryOn
+            case .char("x"): job.stop(); refresh(); ui.message = "distribution: stopped at N = \(job.state().sample?.runs ?? 0)"; return .carryOn
+            default: break
+            }
+        }
         guard var action = KeyMap.action(for: key) else { return .carryOn }
         if ui.tour != nil, key == .char("n") { action = .nextStop }
+        // Another overlay replacing the distribution view stops its job too.
+        let hadDistribution = ui.overlay == .distribution
+        defer { if hadDistribution, ui.overlay != .distribution { closeDistribution(keeping: ui.overlay) } }
         let snap = session.snapshot()
         ui.message = nil
         switch action {
@@ -62,6 +79,8 @@ public final class App {
             ui.message = "text coloured by \(ui.textColouring.rawValue)"
         case .explain: ui.overlay = ui.overlay == .explain ? nil : .explain
         case .legend: ui.overlay = ui.overlay == .legend ? nil : .legend
+        case .distribution:
+            if ui.overlay == .distribution { closeDistribution() } else { openDistribution() }
         case .help: ui.overlay = ui.overlay == .help ? nil : .help
         case .theme:
             let names = Theme.builtinNames
@@ -84,12 +103,40 @@ public final class App {
             ui.eventSearch = (action == .nextEvent, snap.tick)
             ui.message = action == .nextEvent ? "looking for the next event…" : "looking for the previous event…"
         case .gotoPass: ui.passDraft = ""
-        case .closeOverlay: ui.overlay = nil; ui.eventSearch = nil
+        case .closeOverlay:
+            if ui.overlay == .distribution { closeDistribution() }
+            ui.overlay = nil; ui.eventSearch = nil
         case .quit:
-            if key == .char("q"), ui.overlay != nil { ui.overlay = nil; return .carryOn }
+            if key == .char("q"), ui.overlay != nil {
+                if ui.overlay == .distribution { closeDistribution() }
+                ui.overlay = nil; return .carryOn
+            }
             return .quit
         }
         return .carryOn
+    }
+
+    /// Opens the distribution view, starting (or resuming) its job on the current scenario.
+    private func openDistribution() {
+        let sc = session.scenario
+        if distributionJob?.scenario != sc { distributionJob?.stop(); distributionJob = DistributionJob(scenario: sc) }
+        guard let job = distributionJob else { return }
+        do { _ = try Distribution.reference(of: sc) } catch { ui.message = "d: \(error)"; return }
+        job.extend(to: job.state().target)
+        ui.overlay = .distribution
+        refresh()
+    }
+
+    /// Closing the view stops its job (the runs done are kept for the next `d`).
+    private func closeDistribution(keeping overlay: Overlay? = nil) {
+        distributionJob?.stop()
+        ui.overlay = overlay
+        ui.distribution = nil
+    }
+
+    /// Copies the background job's state in for this frame.
+    public func refresh() {
+        if ui.overlay == .distribution { ui.distribution = distributionJob?.state() }
     }
 
     private func moveCursor(_ a: Action, _ snap: Snapshot) {
@@ -99,9 +146,13 @@ public final class App {
         var step = 1
         if a == .cursorUp || a == .cursorDown, case .image(let w, _, _) = snap.presenter.layout { step = w }
         let delta = (a == .cursorNext || a == .cursorDown) ? step : -step
-        let last = max(pane.current.window.last?.position ?? 0, pane.promptCount + pane.committed.count - 1)
+        var last = max(pane.current.window.last?.position ?? 0, pane.promptCount + pane.committed.count - 1)
         var lo = 0
         if case .image(_, _, let first) = snap.presenter.layout { lo = first }
+        // In the distribution view the cursor reaches every position the runs generated.
+        if ui.overlay == .distribution, let n = ui.distribution?.sample?.positions, n > 0 {
+            last = max(last, (lo > 0 ? lo : pane.promptCount) + n - 1)
+        }
         ui.cursor = min(max(lo, here + delta), max(lo, last))
     }
 
@@ -216,6 +267,8 @@ public final class App {
         session = remake(scenario)
         session.start()
         ui.cursor = nil
+        // The distribution view belongs to the scenario it ran.
+        if ui.overlay == .distribution { closeDistribution() }
     }
 
     /// Runs the explorer until `q`, Ctrl-C or a signal; the terminal is restored on every way out.
@@ -235,6 +288,12 @@ public final class App {
             if signals.takeResize() { term.refreshSize(); dirty = true }
             session.pump()
             continueEventSearch()
+            if ui.overlay == .distribution {
+                let before = ui.distribution.map { ($0.sample?.runs ?? 0, $0.done, $0.running, $0.error) }
+                refresh()
+                let after = ui.distribution.map { ($0.sample?.runs ?? 0, $0.done, $0.running, $0.error) }
+                if before?.0 != after?.0 || before?.1 != after?.1 || before?.2 != after?.2 || before?.3 != after?.3 { dirty = true }
+            }
             let v = session.version
             if v != lastVersion || dirty {
                 lastVersion = v; dirty = false

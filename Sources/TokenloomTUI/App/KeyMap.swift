@@ -10,7 +10,7 @@ public enum Key: Hashable, Sendable {
 
 public enum Action: Sendable, Equatable {
     case next, back, playPause, faster, slower, first, last
-    case compare, nextPane, heatmap, stateMap, imageOnly, colouring, explain, legend, help, theme
+    case compare, nextPane, heatmap, stateMap, imageOnly, colouring, explain, legend, distribution, help, theme
     case cursorNext, cursorPrev, cursorUp, cursorDown
     case prompt, seed, quit, closeOverlay
     /// Guided tours: the next / previous stop (`n` means the next stop while a tour is open).
@@ -53,6 +53,7 @@ public enum KeyMap {
         KeyBinding(keys: [.char("v")], label: "v", action: .colouring, help: "text: colour by entropy / probability"),
         KeyBinding(keys: [.char("e")], label: "e", action: .explain, help: "explain this pass in words"),
         KeyBinding(keys: [.char("l")], label: "l", action: .legend, help: "legend: every colour, glyph and word on this view"),
+        KeyBinding(keys: [.char("d")], label: "d", action: .distribution, help: "distribution over N seeds: is each decoder lossless? (+ - N, x stop)"),
         KeyBinding(keys: [.char("t")], label: "t", action: .theme, help: "next theme"),
         KeyBinding(keys: [.char("/")], label: "/", action: .prompt, help: "type a new prompt (Enter runs it)"),
         KeyBinding(keys: [.char("s")], label: "s", action: .seed, help: "new seed, same prompt"),

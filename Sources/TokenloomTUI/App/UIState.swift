@@ -18,7 +18,7 @@ public enum TextColouring: String, Sendable {
 }
 
 public enum Overlay: Sendable, Equatable {
-    case help, explain, legend
+    case help, explain, legend, distribution
 }
 
 public struct UIState: Sendable {
@@ -44,6 +44,8 @@ public struct UIState: Sendable {
     public var eventSearch: (forward: Bool, from: Int)?
     /// The most characters the `/` prompt editor takes.
     public static let promptLimit = 2000
+    /// The distribution view's background job as of this frame (App.refresh copies it in).
+    public var distribution: DistributionJob.State?
     /// The guided tour being followed (`tokenloom tour`, `tui --scenario`), nil otherwise.
     public var tour: TourGuide?
 

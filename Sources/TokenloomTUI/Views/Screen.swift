@@ -75,6 +75,7 @@ public enum Screen {
         case .explain?: Chrome.explain(&c, s.panes[focus], s.presenter, ui, width: width, height: height,
                                        onePositionMs: Explain.onePositionMs(s.panes))
         case .legend?: Legend.draw(&c, s.panes[focus], s.presenter, ui, width: width, height: height)
+        case .distribution?: DistributionView.draw(&c, s, ui, width: width, height: height)
         case nil: break
         }
         return c

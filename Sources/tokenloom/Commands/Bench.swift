@@ -5,5 +5,5 @@ import ArgumentParser
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bench",
         abstract: "Benchmarks: the engine, and decoders against AR.",
-        subcommands: [BenchEngineCommand.self, BenchDecodersCommand.self, BenchCNTPCommand.self, BenchMemoryCommand.self])
+        subcommands: [BenchEngineCommand.self, BenchDecodersCommand.self, BenchLosslessCommand.self, BenchCNTPCommand.self, BenchMemoryCommand.self])
 }
