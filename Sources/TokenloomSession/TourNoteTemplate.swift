@@ -12,6 +12,7 @@
 //   {resampled:P} {drafts:P}   resampled positions / drafts tested in this pass
 //   {fed:P}                    positions run through the model in this pass
 //   {multi:P}                  passes so far that committed more than one token
+//   {perPass:P}                tokens per pass so far (over the passes P ran)
 //   {finished:P}               the pass P finished at (P must have finished)
 //   {later:A|B}                finished(A) - finished(B)
 //   {shared:A|B} {differ:A|B}  positions both panes have committed, and how many of them differ
@@ -114,6 +115,10 @@ private struct Facts {
         case "resampled": try needs(1); return count(events(panes[0]).filter { if case .resample = $0 { return true }; return false }.count)
         case "drafts": try needs(1); return count(events(panes[0]).filter { if case .draft = $0 { return true }; return false }.count)
         case "fed": try needs(1); return count(events(panes[0]).reduce(0) { if case .forward(_, let n, _) = $1 { return $0 + n }; return $0 })
+        case "perPass":
+            try needs(1)
+            guard pass > 0 else { throw fail("{\(placeholder)}: no pass has run at pass 0") }
+            return fmt(Double(tokens(panes[0])) / Double(min(pass, run.finishedAt[panes[0]])), 2)
         case "multi": try needs(1); return count((1...max(1, pass)).filter { pass > 0 && committed(panes[0], at: $0) > 1 }.count)
         case "finished": try needs(1); return count(try finished(panes[0]))
         case "later": try needs(2); return count(try finished(panes[0]) - finished(panes[1]))
@@ -186,7 +191,8 @@ private struct Facts {
         return run.finishedAt[i]
     }
 
-    /// "p 0.004 / q 0.917 → min(1,p/q) = 0.004 ≤ u = 0.529", or for greedy Jacobi "guess #5 = argmax #5".
+    /// "p 0.004 / q 0.917 → min(1,p/q) = 0.004 ≤ u = 0.529", or for Jacobi "guess '#5' = argmax '#5'"
+    /// (sampling Jacobi: "= sample").
     func verdict(_ i: Int, accepted: Bool) throws -> String {
         for e in events(i) {
             switch e {
@@ -194,7 +200,9 @@ private struct Facts {
                 let (r, uu) = separated(min(1, p / q), u)
                 return "p \(fmt(p, 3)) / q \(fmt(q, 3)) → min(1,p/q) = \(r) \(accepted ? ">" : "≤") u = \(uu)"
             case .match(_, let g, let t) where (g == t) == accepted:
-                return "guess \(quote(g)) \(accepted ? "=" : "≠") argmax \(quote(t))"
+                // Greedy Jacobi compares with the argmax, sampling Jacobi with a fresh sample.
+                let greedy = run.samplers.indices.contains(i) ? run.samplers[i]?.isGreedy ?? true : true
+                return "guess \(quote(g)) \(accepted ? "=" : "≠") \(greedy ? "argmax" : "sample") \(quote(t))"
             default: continue
             }
         }

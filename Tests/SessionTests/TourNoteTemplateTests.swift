@@ -41,6 +41,7 @@ import TokenloomDecoding
         // Jacobi's matches count as acceptances and rejections.
         #expect(try fill("{accepted:A} {rejected:A}", at: 3) == "1 1")
         #expect(try fill("{multi:A} {multi:B}", at: 3) == "2 0")
+        #expect(try fill("{perPass:A} {perPass:B}", at: 2) == "2.00 1.00")
         #expect(try fill("{tokens:A} {committed:A}", at: 0) == "0 0")
         // The prefixes both panes have at pass 2: A 10 11 12 14, B 10 12: one of two differs.
         #expect(try fill("{shared:A|B} {differ:A|B}", at: 2) == "2 1")
@@ -56,7 +57,8 @@ import TokenloomDecoding
     @Test func verdictsStateComparisonsThatHold() throws {
         #expect(try fill("{accept:A}", at: 2) == "p 0.500 / q 0.500 → min(1,p/q) = 1.000000000 > u = 0.999999600")
         #expect(try fill("{reject:A}", at: 2) == "p 0.500 / q 1.000 → min(1,p/q) = 0.500000000 ≤ u = 0.500000100")
-        #expect(try fill("{accept:A} / {reject:A}", at: 3) == "guess '#7 ' = argmax '#7 ' / guess '#8 ' ≠ argmax '#9 '")
+        // A sampled pane's Jacobi matches are against a fresh sample; B has no sampler, so greedy.
+        #expect(try fill("{accept:A} / {reject:A}", at: 3) == "guess '#7 ' = sample '#7 ' / guess '#8 ' ≠ sample '#9 '")
     }
 
     @Test func branchesAndFinishes() throws {

@@ -18,7 +18,7 @@ import TokenloomTestSupport
         return sf
     }
 
-    @Test(arguments: ["01", "02", "03", "04", "05", "06"])
+    @Test(arguments: ["01", "02", "03", "04", "05", "06", "07", "08"])
     func shippedTourStopsHappenWhereTheNotesSay(_ prefix: String) throws {
         let sf = try load(prefix)
         let ws = try Tour.build(sf)
@@ -33,7 +33,7 @@ import TokenloomTestSupport
 
     /// Every shipped note states no figure of its own: each number in it is a placeholder filled from
     /// the engine at the stop's pass (or formula notation), and every placeholder fills.
-    @Test(arguments: ["01", "02", "03", "04", "05", "06"])
+    @Test(arguments: ["01", "02", "03", "04", "05", "06", "07", "08"])
     func shippedTourNotesTakeTheirNumbersFromTheEngine(_ prefix: String) throws {
         let sf = try load(prefix)
         for (i, stop) in sf.tour.enumerated() {
