@@ -21,6 +21,8 @@ public struct DistributionSample: Sendable {
     public var exactFirst: [Int: Double]
     /// The pane the others are tested against (the first AR pane).
     public var reference: Int
+    /// Each pane's sampler (nil where its decoder does not say).
+    public var samplers: [SamplerSettings?] = []
     public var runs: Int { outputs.map(\.count).min() ?? 0 }
 
     public init(names: [String], outputs: [[[Int]]], passes: [[Int]], seconds: [Double], exactFirst: [Int: Double], reference: Int) {
@@ -57,11 +59,15 @@ public struct LosslessVerdict: Sendable {
     public var exactFirstP: Double?
     public var seconds: Double
     public var tokensPerPass: Double
+    /// Why a difference is expected whatever the decoder does: it samples with other settings than
+    /// the reference ("T 0.7 against greedy"); nil when the settings agree.
+    public var settingsDiffer: String?
 
     /// "no detectable difference from AR at N = 200 (Holm p = 0.41)" or "differs from AR (Holm p = 3e-09)".
     public func sentence(reference: String, alpha: Double = 0.001) -> String {
-        holmP < alpha ? "differs from \(reference) (Holm p = \(Self.pText(holmP)))"
-                      : "no detectable difference from \(reference) at N = \(runs) (Holm p = \(Self.pText(holmP)))"
+        let differs = holmP < alpha ? "differs from \(reference) (Holm p = \(Self.pText(holmP)))"
+                                    : "no detectable difference from \(reference) at N = \(runs) (Holm p = \(Self.pText(holmP)))"
+        return differs + (settingsDiffer.map { "; it samples with \($0), so it is not AR's distribution to begin with" } ?? "")
     }
 
     /// 0.41, 0.0032, 3.1e-09, < 1e-300.
@@ -120,7 +126,7 @@ public enum Distribution {
                 let t0 = MonotonicClock.seconds()
                 let d = try loaded.decoder(pane: i, seed: seed(base: sc.seed, pane: i, run: r), topAlternatives: 0)
                 while !d.isFinished { _ = try d.step() }
-                if s.names.count < sc.decoders.count { s.names.append(d.name) }
+                if s.names.count < sc.decoders.count { s.names.append(d.name); s.samplers.append(d.sampler) }
                 s.outputs[i].append(d.generated)
                 s.passes[i].append(d.stats.forwardPasses)
                 s.seconds[i] += MonotonicClock.seconds() - t0
@@ -158,10 +164,23 @@ public enum Distribution {
             }
             let holm = ChiSquare.holm(tests.map(\.p)).min() ?? 1
             let passes = s.passes[i].reduce(0, +), tokens = s.outputs[i].reduce(0) { $0 + $1.count }
+            var differ: String?
+            if i != ref, i < s.samplers.count, ref < s.samplers.count, let a = s.samplers[i], let b = s.samplers[ref], a != b {
+                differ = "\(samplerText(a)) against \(samplerText(b))"
+            }
             return LosslessVerdict(name: i < s.names.count ? s.names[i] : "pane \(i + 1)", runs: s.outputs[i].count, tests: tests,
                                    holmP: holm, exactFirstP: exactFirstP(s, i), seconds: s.seconds[i],
-                                   tokensPerPass: passes > 0 ? Double(tokens) / Double(passes) : 0)
+                                   tokensPerPass: passes > 0 ? Double(tokens) / Double(passes) : 0, settingsDiffer: differ)
         }
+    }
+
+    /// "greedy", "T 0.7", "T 1, top-p 0.9".
+    static func samplerText(_ s: SamplerSettings) -> String {
+        if s.isGreedy { return "greedy decoding" }
+        var out = "T \(shortDecimal(s.temperature))"
+        if s.topK > 0 { out += ", top-k \(s.topK)" }
+        if s.topP < 1 { out += ", top-p \(shortDecimal(s.topP))" }
+        return out
     }
 
     /// Goodness of fit of pane `i`'s first tokens against the exact distribution (its listed tokens

@@ -33,3 +33,11 @@ public func separated(_ a: Double, _ b: Double) -> (String, String) {
     return (fmt(a, 9), fmt(b, 9))
 }
 
+
+/// 0.8, 1, 0.95: up to 4 decimals, no trailing zeros.
+public func shortDecimal(_ x: Double) -> String {
+    var s = fmt(x, 4)
+    while s.contains("."), s.hasSuffix("0") { s.removeLast() }
+    if s.hasSuffix(".") { s.removeLast() }
+    return s
+}

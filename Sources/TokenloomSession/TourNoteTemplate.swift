@@ -237,12 +237,4 @@ private struct Facts {
     }
 
     func quote(_ token: Int) -> String { "'" + presenter.piece(token).escapingControlCharacters + "'" }
-
-    /// 0.8, 1, 90: no trailing zeros.
-    func shortDecimal(_ x: Double) -> String {
-        var s = fmt(x, 4)
-        while s.contains("."), s.hasSuffix("0") { s.removeLast() }
-        if s.hasSuffix(".") { s.removeLast() }
-        return s
-    }
 }
