@@ -50,6 +50,9 @@ public final class SJDDecoder: StateBackedDecoder {
     public let jacobiRange: Range<Int>?
     public let state: DecodeState
     var acceptance = SJDAcceptance.speculative
+    /// Deliberately wrong (the bonus token comes from row L-2, the last draft's own position, instead
+    /// of the last row); only for the tests' power check.
+    var bonusFromRowBefore = false
     /// Drafts for the positions after the last committed token, with their q. // [<= L-1]
     var drafts: [(token: Int, q: DraftQ)] = []
 
@@ -135,7 +138,9 @@ public final class SJDDecoder: StateBackedDecoder {
                 break
             }
         }
-        if allAccepted { out.append(y[Leff - 1]) }             // every draft passed: the bonus token
+        if allAccepted {                                          // every draft passed: the bonus token
+            out.append(y[bonusFromRowBefore && Leff >= 2 ? Leff - 2 : Leff - 1])
+        }
         let m = out.count
         let kept = state.commit(out, events: &events)
         state.cache.truncate(to: n + kept)
