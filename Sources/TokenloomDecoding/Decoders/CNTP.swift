@@ -52,6 +52,12 @@ public final class CNTPDecoder: StateBackedDecoder {
         var best: (index: Int, perplexity: Double, cache: KVCache)?
     }
     private var open: Open?
+    /// Deliberately wrong (trial tokens after the first are the argmax, not samples); only for the
+    /// tests' power check.
+    var trialsContinueGreedily = false
+    /// Deliberately wrong (every trial of a branch starts with the first trial's first token); only
+    /// for the tests' power check.
+    var trialsShareFirstToken = false
 
     public init(model: CausalModel, prompt: [Int], settings: DecodeSettings, punctuation: Set<Int>,
                 parameters: CNTPParameters = CNTPParameters()) throws {
@@ -100,7 +106,7 @@ public final class CNTPDecoder: StateBackedDecoder {
             let (logits, fwd) = try state.forward([last], on: cur.cache)
             events.append(fwd)
             let qt = state.distribution(logits, 0, predicting: state.length + cur.tokens.count)
-            let t = qt.sample(&state.rng)
+            let t = trialsContinueGreedily ? qt.argmax : qt.sample(&state.rng)
             cur.tokens.append(t); cur.probs.append(qt[t])
             events.append(.trialToken(trial: b.trials.count, token: t, p: qt[t]))
             b.current = cur
@@ -158,7 +164,7 @@ public final class CNTPDecoder: StateBackedDecoder {
                 state.commit(b.trials[best.index].tokens, events: &events)
                 return
             }
-            let t = b.q.sample(&state.rng)
+            let t = trialsShareFirstToken && !b.trials.isEmpty ? b.trials[0].tokens[0] : b.q.sample(&state.rng)
             b.current = (cache: state.cache.copy(), tokens: [t], probs: [b.q[t]])
             events.append(.trialToken(trial: b.trials.count, token: t, p: b.q[t]))
             if trialEnds([t]) { finishTrial(&b, &events) }

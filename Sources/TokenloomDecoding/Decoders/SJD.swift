@@ -50,6 +50,12 @@ public final class SJDDecoder: StateBackedDecoder {
     public let jacobiRange: Range<Int>?
     public let state: DecodeState
     var acceptance = SJDAcceptance.speculative
+    /// Deliberately wrong (the bonus token comes from row L-2, the last draft's own position, instead
+    /// of the last row); only for the tests' power check.
+    var bonusFromRowBefore = false
+    /// Deliberately wrong (MC-SJD keeps the old draft with probability min(1, p_new(x)), ignoring
+    /// q_old); only for the tests' power check.
+    var couplingIgnoresOldQ = false
     /// Drafts for the positions after the last committed token, with their q. // [<= L-1]
     var drafts: [(token: Int, q: DraftQ)] = []
 
@@ -135,7 +141,9 @@ public final class SJDDecoder: StateBackedDecoder {
                 break
             }
         }
-        if allAccepted { out.append(y[Leff - 1]) }             // every draft passed: the bonus token
+        if allAccepted {                                          // every draft passed: the bonus token
+            out.append(y[bonusFromRowBefore && Leff >= 2 ? Leff - 2 : Leff - 1])
+        }
         let m = out.count
         let kept = state.commit(out, events: &events)
         state.cache.truncate(to: n + kept)
@@ -145,7 +153,7 @@ public final class SJDDecoder: StateBackedDecoder {
             var token = y[j]
             if coupling && j < drafts.count {
                 let (x, qOld) = drafts[j]
-                let keep = min(1, qOld.prob(x) > 0 ? p[j][x] / qOld.prob(x) : 0)
+                let keep = couplingIgnoresOldQ ? min(1, p[j][x]) : min(1, qOld.prob(x) > 0 ? p[j][x] / qOld.prob(x) : 0)
                 token = state.rng.uniform() < keep ? x : residual(p[j], minus: qOld, draft: x)
             }
             next.append((token: token, q: .dist(p[j])))

@@ -48,6 +48,9 @@ public final class SJD2Decoder: StateBackedDecoder {
     var slots: [Slot] = []
     /// Deliberately wrong (accepts every clean draft); only for the tests' power check.
     var acceptAlways = false
+    /// Deliberately wrong (at a noisy stop after accepted drafts, commits the next row's sample, which
+    /// predicts the position after it); only for the tests' power check.
+    var commitNextRowAtNoisyStop = false
 
     /// `window` W slots, `steps` K denoising steps spread over the model's noise levels.
     public init(model: ImageARModel, prompt: [Int], settings: DecodeSettings, window W: Int = 80, steps K: Int = 20,
@@ -112,7 +115,9 @@ public final class SJD2Decoder: StateBackedDecoder {
         for i in 0..<Leff {
             let s = slots[i]
             let position = n + 1 + i
-            if s.step > 0 { out.append(y[i]); stopped = true; break }  // noisy input: commit a sample of p
+            if s.step > 0 {                                       // noisy input: commit a sample of p
+                out.append(commitNextRowAtNoisyStop && i > 0 ? y[i + 1] : y[i]); stopped = true; break
+            }
             let px = p[i][s.token], qx = s.q.prob(s.token)
             let u = state.rng.uniform()
             let ratio = qx > 0 ? px / qx : (px > 0 ? Double.infinity : 0)
