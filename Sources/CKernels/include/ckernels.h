@@ -7,8 +7,8 @@
 
 /// ggml tensor type codes (the GGUF file's numbers).
 enum {
-    TL_F32 = 0, TL_F16 = 1, TL_Q4_0 = 2, TL_Q4_1 = 3, TL_Q8_0 = 8,
-    TL_Q4_K = 12, TL_Q6_K = 14, TL_BF16 = 30
+    TL_F32 = 0, TL_F16 = 1, TL_Q4_0 = 2, TL_Q4_1 = 3, TL_Q5_0 = 6, TL_Q5_1 = 7, TL_Q8_0 = 8,
+    TL_Q2_K = 10, TL_Q3_K = 11, TL_Q4_K = 12, TL_Q5_K = 13, TL_Q6_K = 14, TL_IQ4_NL = 20, TL_BF16 = 30
 };
 
 /// Kernel implementation: the best this CPU supports, or the portable scalar reference.
