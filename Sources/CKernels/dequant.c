@@ -3,8 +3,17 @@
 //   Q4_0 {f16 d; u8 qs[16]}            x = (nibble - 8) * d      (low nibbles: 0..15, high: 16..31)
 //   Q4_1 {f16 d, m; u8 qs[16]}         x = nibble * d + m
 //   Q8_0 {f16 d; i8 qs[32]}            x = q * d
+//   Q5_0 {f16 d; u8 qh[4]; u8 qs[16]}   x = (q - 16) * d          (q = nibble | bit i of qh << 4)
+//   Q5_1 {f16 d, m; u8 qh[4]; u8 qs[16]} x = q * d + m
+//   IQ4_NL {f16 d; u8 qs[16]}           x = table[nibble] * d     (nibble order as Q4_0)
+//   Q2_K {u8 scales[16]; u8 qs[64]; f16 d, dmin}                256 per block, 16 sub-blocks of 16
+//   Q3_K {u8 hmask[32]; u8 qs[64]; u8 scales[12]; f16 d}        256 per block, 16 sub-blocks of 16
 //   Q4_K {f16 d, dmin; u8 scales[12]; u8 qs[128]}              256 per block, 8 sub-blocks of 32
+//   Q5_K {f16 d, dmin; u8 scales[12]; u8 qh[32]; u8 qs[128]}   256 per block, 8 sub-blocks of 32
 //   Q6_K {u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d}          256 per block, 16 sub-blocks of 16
+// In the 2- and 3-bit K types, element e = 128 h + 32 s + l (h < 2, s < 4, l < 32) sits in bits 2s..2s+1
+// of qs[32 h + l]; Q3_K's third bit is bit 4h + s of hmask[l], and the Q5 types' fifth bit is likewise
+// bit (e / 32) of qh[e % 32] (Q5_K) or bit e of the 32-bit qh (Q5_0 / Q5_1).
 #include "ckernels.h"
 #include <string.h>
 
@@ -56,6 +65,28 @@ static void q4k_scale_min(int j, const uint8_t *q, uint8_t *sc, uint8_t *m) {
     }
 }
 
+// Q3_K's 16 signed 6-bit scales: low 4 bits in the nibbles of bytes 0..7 (low nibbles first), high
+// 2 bits in bytes 8..11, two bits per sub-block (scale i: byte 8 + i % 4, bits 2 (i / 4)).
+static int q3k_scale(const uint8_t *sp, int i) {
+    int lo = i < 8 ? sp[i] & 0xF : sp[i - 8] >> 4;
+    int hi = (sp[8 + i % 4] >> (2 * (i / 4))) & 3;
+    return (lo | (hi << 4)) - 32;
+}
+
+// IQ4_NL's non-linear 4-bit code book (ggml's kvalues_iq4nl): denser near zero, where weights cluster.
+static const int8_t iq4nl_table[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
+// The 32-element types with a fifth bit: q = nibble | (bit e of qh) << 4, x = (q - off) * d + m.
+static void q5_block(const uint8_t *qhp, const uint8_t *qs, float d, float m, int off, float *y) {
+    uint32_t qh = (uint32_t)qhp[0] | ((uint32_t)qhp[1] << 8) | ((uint32_t)qhp[2] << 16) | ((uint32_t)qhp[3] << 24);
+    for (int j = 0; j < 16; j++) {
+        int q0 = (qs[j] & 0xF) | (int)(((qh >> j) & 1) << 4);
+        int q1 = (qs[j] >> 4) | (int)(((qh >> (j + 16)) & 1) << 4);
+        y[j] = (float)(q0 - off) * d + m;
+        y[j + 16] = (float)(q1 - off) * d + m;
+    }
+}
+
 int tl_dequantize(int type, const void *src, float *y, int64_t n) {
     const uint8_t *b = (const uint8_t *)src;
     switch (type) {
@@ -85,6 +116,21 @@ int tl_dequantize(int type, const void *src, float *y, int64_t n) {
             }
         }
         return 0;
+    case TL_Q5_0:
+        for (int64_t i = 0; i < n / 32; i++, b += 22, y += 32) q5_block(b + 2, b + 6, h2f(b), 0, 16, y);
+        return 0;
+    case TL_Q5_1:
+        for (int64_t i = 0; i < n / 32; i++, b += 24, y += 32) q5_block(b + 4, b + 8, h2f(b), h2f(b + 2), 0, y);
+        return 0;
+    case TL_IQ4_NL:
+        for (int64_t i = 0; i < n / 32; i++, b += 18, y += 32) {
+            float d = h2f(b);
+            for (int j = 0; j < 16; j++) {
+                y[j] = d * (float)iq4nl_table[b[2 + j] & 0xF];
+                y[j + 16] = d * (float)iq4nl_table[b[2 + j] >> 4];
+            }
+        }
+        return 0;
     case TL_Q8_0:
         for (int64_t i = 0; i < n / 32; i++, b += 34, y += 32) {
             float d = h2f(b);
@@ -104,6 +150,48 @@ int tl_dequantize(int type, const void *src, float *y, int64_t n) {
                 for (int l = 0; l < 32; l++) *y++ = d1 * (float)(q[l] & 0xF) - m1;
                 for (int l = 0; l < 32; l++) *y++ = d2 * (float)(q[l] >> 4) - m2;
             }
+        }
+        return 0;
+    case TL_Q5_K:
+        for (int64_t i = 0; i < n / 256; i++, b += 176) {
+            float d = h2f(b), dmin = h2f(b + 2);
+            const uint8_t *scales = b + 4, *qh = b + 16, *q = b + 48;
+            for (int is = 0; is < 8; is += 2, q += 32) {   // 64 elements: low nibbles, then high
+                uint8_t sc, m;
+                q4k_scale_min(is, scales, &sc, &m);
+                float d1 = d * sc, m1 = dmin * m;
+                q4k_scale_min(is + 1, scales, &sc, &m);
+                float d2 = d * sc, m2 = dmin * m;
+                for (int l = 0; l < 32; l++) *y++ = d1 * (float)((q[l] & 0xF) | (((qh[l] >> is) & 1) << 4)) - m1;
+                for (int l = 0; l < 32; l++) *y++ = d2 * (float)((q[l] >> 4) | (((qh[l] >> (is + 1)) & 1) << 4)) - m2;
+            }
+        }
+        return 0;
+    case TL_Q2_K:
+        for (int64_t i = 0; i < n / 256; i++, b += 84) {
+            const uint8_t *scales = b, *qs = b + 16;
+            float d = h2f(b + 80), dmin = h2f(b + 82);
+            for (int h = 0; h < 2; h++)
+                for (int s = 0; s < 4; s++)
+                    for (int l = 0; l < 32; l++) {
+                        uint8_t sc = scales[8 * h + 2 * s + l / 16];   // low nibble scale, high nibble min
+                        float dl = d * (float)(sc & 0xF), ml = dmin * (float)(sc >> 4);
+                        *y++ = dl * (float)((qs[32 * h + l] >> (2 * s)) & 3) - ml;
+                    }
+        }
+        return 0;
+    case TL_Q3_K:
+        for (int64_t i = 0; i < n / 256; i++, b += 110) {
+            const uint8_t *hmask = b, *qs = b + 32, *sp = b + 96;
+            float d = h2f(b + 108);
+            for (int h = 0; h < 2; h++)
+                for (int s = 0; s < 4; s++)
+                    for (int l = 0; l < 32; l++) {
+                        float dl = d * (float)q3k_scale(sp, 8 * h + 2 * s + l / 16);
+                        // A clear hmask bit means the value is 4 lower (the bit is stored inverted).
+                        int q = ((qs[32 * h + l] >> (2 * s)) & 3) - (((hmask[l] >> (4 * h + s)) & 1) ? 0 : 4);
+                        *y++ = dl * (float)q;
+                    }
         }
         return 0;
     case TL_Q6_K:

@@ -141,7 +141,8 @@ int tl_matmul_rows(const tl_matrix *w, const tl_acts *a, int64_t r0, int64_t r1,
         if (simd) tl_rows_q_simd(w, a, r0, r1, y, ldy);
         else rows_q_scalar(w, a, r0, r1, y, ldy);
         return 0;
-    case TL_F32: case TL_F16: case TL_BF16: case TL_Q4_K: case TL_Q6_K:
+    case TL_F32: case TL_F16: case TL_BF16: case TL_Q5_0: case TL_Q5_1: case TL_IQ4_NL:
+    case TL_Q2_K: case TL_Q3_K: case TL_Q4_K: case TL_Q5_K: case TL_Q6_K:
         return rows_f(w, a, r0, r1, y, ldy, simd);
     default:
         return -1;

@@ -4,14 +4,14 @@
 
 public enum GGMLType: UInt32, Sendable, CaseIterable {
     case f32 = 0, f16 = 1, q4_0 = 2, q4_1 = 3, q5_0 = 6, q5_1 = 7, q8_0 = 8, q8_1 = 9
-    case q2_K = 10, q3_K = 11, q4_K = 12, q5_K = 13, q6_K = 14, q8_K = 15
+    case q2_K = 10, q3_K = 11, q4_K = 12, q5_K = 13, q6_K = 14, q8_K = 15, iq4_NL = 20
     case i8 = 24, i16 = 25, i32 = 26, i64 = 27, f64 = 28, bf16 = 30
 
     /// Elements per block (1 for plain types).
     public var blockSize: Int {
         switch self {
         case .f32, .f16, .bf16, .i8, .i16, .i32, .i64, .f64: return 1
-        case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q8_1: return 32
+        case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q8_1, .iq4_NL: return 32
         case .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .q8_K: return 256
         }
     }
@@ -23,7 +23,7 @@ public enum GGMLType: UInt32, Sendable, CaseIterable {
         case .f16, .bf16, .i16: return 2
         case .i8: return 1
         case .i64, .f64: return 8
-        case .q4_0: return 18
+        case .q4_0, .iq4_NL: return 18
         case .q4_1: return 20
         case .q5_0: return 22
         case .q5_1: return 24
@@ -56,6 +56,7 @@ public enum GGMLType: UInt32, Sendable, CaseIterable {
         case .q5_K: return "Q5_K"
         case .q6_K: return "Q6_K"
         case .q8_K: return "Q8_K"
+        case .iq4_NL: return "IQ4_NL"
         case .i8: return "I8"
         case .i16: return "I16"
         case .i32: return "I32"

@@ -10,7 +10,9 @@ public struct WeightMatrix: @unchecked Sendable {
     public let base: UnsafeRawPointer
 
     /// Types the matmul and the embedding lookup support.
-    public static let supportedTypes: Set<GGMLType> = [.f32, .f16, .bf16, .q4_0, .q4_1, .q8_0, .q4_K, .q6_K]
+    /// Q4_0 / Q4_1 / Q8_0 take the integer path; the rest are decoded a row at a time and dotted as floats.
+    public static let supportedTypes: Set<GGMLType> = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .iq4_NL,
+                                                       .q2_K, .q3_K, .q4_K, .q5_K, .q6_K]
 
     /// Wraps `bytes` as [rows, cols] of `type`; nil when the type is unsupported or the sizes disagree.
     public init?(type: GGMLType, rows: Int, cols: Int, bytes: UnsafeRawBufferPointer) {

@@ -27,7 +27,8 @@ enum FuzzSeeds {
         w.add("general.architecture", .string("llama"))
         w.add("general.alignment", .uint32(64))
         w.alignment = 64
-        for (i, t) in [GGMLType.q4_0, .q4_1, .q8_0, .q4_K, .q6_K, .f16, .bf16].enumerated() {
+        for (i, t) in [GGMLType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .iq4_NL, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K,
+                       .f16, .bf16].enumerated() {
             let n = t.blockSize == 1 ? 32 : t.blockSize
             let bytes = t.byteCount(elements: n * 2)!
             w.tensors.append(GGUFWriter.Tensor(name: "t\(i).\(t.name)", dims: [n, 2], type: t,

@@ -22,9 +22,12 @@ func randomWeights(_ type: GGMLType, rows: Int, cols: Int, rng: inout SeededRand
     for _ in 0..<nb {
         var blk = (0..<type.bytesPerBlock).map { _ in rng.byte() }
         switch type {
-        case .q4_0, .q8_0: blk.replaceSubrange(0..<2, with: h(rng.uniform() * 0.1 - 0.05))
-        case .q4_1, .q4_K: blk.replaceSubrange(0..<4, with: h(rng.uniform() * 0.05) + h(rng.uniform() * 0.1 - 0.05))
+        case .q4_0, .q8_0, .q5_0, .iq4_NL: blk.replaceSubrange(0..<2, with: h(rng.uniform() * 0.1 - 0.05))
+        case .q4_1, .q4_K, .q5_1, .q5_K:
+            blk.replaceSubrange(0..<4, with: h(rng.uniform() * 0.05) + h(rng.uniform() * 0.1 - 0.05))
         case .q6_K: blk.replaceSubrange(208..<210, with: h(rng.uniform() * 0.02 - 0.01))
+        case .q3_K: blk.replaceSubrange(108..<110, with: h(rng.uniform() * 0.02 - 0.01))
+        case .q2_K: blk.replaceSubrange(80..<84, with: h(rng.uniform() * 0.05) + h(rng.uniform() * 0.1 - 0.05))
         case .f16: blk = h(rng.normal() * 0.1)
         case .bf16: let b = (rng.normal() * 0.1).bitPattern >> 16; blk = [UInt8(b & 0xff), UInt8(b >> 8)]
         case .f32: blk = withUnsafeBytes(of: (rng.normal() * 0.1).bitPattern.littleEndian) { Array($0) }
@@ -36,7 +39,8 @@ func randomWeights(_ type: GGMLType, rows: Int, cols: Int, rng: inout SeededRand
 }
 
 @Suite struct MatMulTests {
-    static let types: [GGMLType] = [.q4_0, .q4_1, .q8_0, .f32, .f16, .bf16, .q4_K, .q6_K]
+    static let types: [GGMLType] = [.q4_0, .q4_1, .q8_0, .f32, .f16, .bf16, .q5_0, .q5_1, .iq4_NL,
+                                    .q2_K, .q3_K, .q4_K, .q5_K, .q6_K]
 
     func run(_ type: GGMLType, rows: Int, cols: Int, k: Int, seed: UInt64) -> (simd: [Float], scalar: [Float], ref: [Double]) {
         var rng = SeededRandom(seed)
@@ -98,10 +102,10 @@ func randomWeights(_ type: GGMLType, rows: Int, cols: Int, rng: inout SeededRand
 
     /// A position's result must not depend on how many positions share the call, nor on the thread
     /// count (k-position forwards == single forwards, and the same logits on any --threads).
-    @Test(arguments: [GGMLType.q4_0, .q4_1, .q8_0])
+    @Test(arguments: [GGMLType.q4_0, .q4_1, .q8_0, .q5_0, .q5_1, .iq4_NL, .q3_K, .q5_K])
     func resultsIndependentOfPositionCountAndThreads(type: GGMLType) {
         var rng = SeededRandom(99 + UInt64(type.rawValue))
-        let rows = 301, cols = 576, k = 19
+        let rows = 301, cols = type.blockSize == 256 ? 768 : 576, k = 19
         let bytes = randomWeights(type, rows: rows, cols: cols, rng: &rng)
         let all = Activations(k: k, cols: cols)
         for i in 0..<(k * cols) { all.x[i] = rng.normal() }

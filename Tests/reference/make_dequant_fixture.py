@@ -25,12 +25,17 @@ def random_blocks(qtype):
     block, size = gguf.GGML_QUANT_SIZES[qtype]
     raw = rng.integers(0, 256, size=(BLOCKS, size), dtype=np.uint8)
     for b in range(BLOCKS):
-        if qtype in (T.Q4_0, T.Q8_0):
+        # Where each type keeps its f16 scale (d) and, for the offset types, its min / dmin.
+        if qtype in (T.Q4_0, T.Q8_0, T.Q5_0, T.IQ4_NL):
             raw[b, 0:2] = half_bytes([rng.uniform(-0.1, 0.1)])
-        elif qtype in (T.Q4_1, T.Q4_K):
+        elif qtype in (T.Q4_1, T.Q4_K, T.Q5_1, T.Q5_K):
             raw[b, 0:4] = half_bytes([rng.uniform(0.001, 0.1), rng.uniform(-0.1, 0.1)])
         elif qtype == T.Q6_K:
             raw[b, 208:210] = half_bytes([rng.uniform(-0.05, 0.05)])
+        elif qtype == T.Q2_K:
+            raw[b, 80:84] = half_bytes([rng.uniform(0.001, 0.1), rng.uniform(-0.1, 0.1)])
+        elif qtype == T.Q3_K:
+            raw[b, 108:110] = half_bytes([rng.uniform(-0.05, 0.05)])
     return raw.reshape(-1), block * BLOCKS
 
 
@@ -62,7 +67,8 @@ def main():
     for qtype in (T.F32, T.F16, T.BF16):
         raw, n = float_blocks(qtype)
         cases.append(case(f"random {qtype.name}", qtype, raw, n))
-    for qtype in (T.Q4_0, T.Q4_1, T.Q8_0, T.Q4_K, T.Q6_K):
+    # New types go at the end, so the seeded draws of the earlier cases stay the same.
+    for qtype in (T.Q4_0, T.Q4_1, T.Q8_0, T.Q4_K, T.Q6_K, T.Q5_0, T.Q5_1, T.Q5_K, T.Q3_K, T.Q2_K, T.IQ4_NL):
         raw, n = random_blocks(qtype)
         cases.append(case(f"random {qtype.name}", qtype, raw, n))
     if os.path.exists(model_path()):

@@ -7,8 +7,8 @@
 
 /// ggml tensor type codes (the GGUF file's numbers).
 enum {
-    TL_F32 = 0, TL_F16 = 1, TL_Q4_0 = 2, TL_Q4_1 = 3, TL_Q8_0 = 8,
-    TL_Q4_K = 12, TL_Q6_K = 14, TL_BF16 = 30
+    TL_F32 = 0, TL_F16 = 1, TL_Q4_0 = 2, TL_Q4_1 = 3, TL_Q5_0 = 6, TL_Q5_1 = 7, TL_Q8_0 = 8,
+    TL_Q2_K = 10, TL_Q3_K = 11, TL_Q4_K = 12, TL_Q5_K = 13, TL_Q6_K = 14, TL_IQ4_NL = 20, TL_BF16 = 30
 };
 
 /// Kernel implementation: the best this CPU supports, or the portable scalar reference.
@@ -85,6 +85,18 @@ typedef void (*tl_task_fn)(void *ctx, int64_t chunk);
 /// chunks too; chunks are claimed dynamically) and returns when all are done. Safe to call from
 /// several threads: a call that finds the pool busy runs its chunks alone.
 void tl_parallel_run(int threads, tl_task_fn fn, void *ctx, int64_t nchunks);
+
+/// How the pool's idle workers sleep: on a futex (Linux) or a condition variable (elsewhere; on Linux
+/// when built with -DTL_POOL_CONDVAR or run with TOKENLOOM_POOL_WAIT=condvar).
+enum { TL_POOL_WAIT_FUTEX = 0, TL_POOL_WAIT_CONDVAR = 1 };
+
+/// Sets the wait kind of pools created after the call (-1: back to the default); existing pools keep
+/// theirs. Returns the kind new pools will use (always TL_POOL_WAIT_CONDVAR without a futex). For tests.
+int tl_pool_set_wait(int kind);
+
+/// The wait kind of the pool of `threads` threads, and in *sleepers how many of its workers are
+/// asleep (or about to be); -1 when that pool does not exist yet. For tests.
+int tl_pool_probe(int threads, int *sleepers);
 
 /// tl_attention for all heads, the heads split over `threads` threads.
 void tl_attention_mt(const float *q, const float *K, const float *V, int64_t n0, int64_t k,
