@@ -43,7 +43,7 @@ public final class DistributionJob: @unchecked Sendable {
 
     public func state() -> State { lock.lock(); defer { lock.unlock() }; return current }
 
-    /// Runs until every pane has `runs` runs (keeping those done); fewer than done just shows fewer.
+    /// Runs until every pane has `runs` runs, keeping those done (a target below them runs nothing).
     public func extend(to runs: Int) {
         lock.lock()
         generation += 1
