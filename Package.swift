@@ -47,7 +47,7 @@ let package = Package(
         .executableTarget(name: "tokenloom-fuzz", dependencies: [
             "TokenloomModels", "TokenloomKernels", "TokenloomDecoding", "TokenloomSession", "TokenloomTUI", "TokenloomTestSupport",
         ]),
-        .testTarget(name: "KernelsTests", dependencies: ["TokenloomKernels"]),
+        .testTarget(name: "KernelsTests", dependencies: ["TokenloomKernels"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelsTests", dependencies: ["TokenloomModels", "TokenloomKernels", "TokenloomTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DecodingTests", dependencies: ["TokenloomDecoding", "TokenloomModels", "TokenloomTestSupport"]),
