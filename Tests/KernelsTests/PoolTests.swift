@@ -4,6 +4,7 @@
 import CKernels
 import Foundation
 import Testing
+import TokenloomKernels
 
 /// One run's record: which chunks ran (count per chunk) and how many ran off the calling thread.
 private final class PoolRun {
@@ -29,17 +30,21 @@ private final class PoolRun {
             let run = Unmanaged<PoolRun>.fromOpaque(ctx!).takeUnretainedValue()
             run.counts[Int(chunk)] += 1                              // each chunk is one thread's
             if pthread_equal(pthread_self(), run.caller) == 0 { run.onWorker[Int(chunk)] = 1 }
-            usleep(100)                                              // long enough for a worker to join
+            // About 100 µs of work, long enough for a worker to join (spun, not slept: a sleeping
+            // caller would look like an idle pool).
+            let t0 = MonotonicClock.ns()
+            while MonotonicClock.ns() &- t0 < 100_000 {}
         }
         var wokenRuns = 0, runs = 0
         let deadline = Date().addingTimeInterval(20)
         while wokenRuns < 3 && runs < 400 && Date() < deadline {
             // Let every worker go to sleep (they spin ~100 µs first), then start a run.
             var sleepers: Int32 = 0, asleep = false
-            for _ in 0..<200 where runs > 0 {
+            let settle = MonotonicClock.seconds() + 0.1
+            while runs > 0, MonotonicClock.seconds() < settle {
                 _ = tl_pool_probe(threads, &sleepers)
                 if sleepers == threads - 1 { asleep = true; break }
-                usleep(500)
+                sched_yield()                                        // let the workers reach their wait
             }
             let run = PoolRun(nchunks: nchunks)
             tl_parallel_run(threads, task, Unmanaged.passUnretained(run).toOpaque(), Int64(nchunks))

@@ -190,18 +190,27 @@ import TokenloomTestSupport
         }
     }
 
+    /// A 120x40 tmux shell running `tokenloom ARGS`, once the default screen is up; nil (with an issue
+    /// recorded) where tmux or the built binary is missing. The caller closes it.
+    static func explorer(tag: String, args: String) throws -> TmuxDriver? {
+        guard tmuxAvailable, FileManager.default.isExecutableFile(atPath: binary.path) else {
+            Issue.record("needs tmux and the built tokenloom"); return nil
+        }
+        let t = TmuxDriver(tag: tag)
+        do {
+            try t.start(width: 120, height: 40)
+            try t.waitFor("no shell prompt", timeout: 10) { $0.contains("READY$") }
+            try t.type("clear; '\(binary.path)' \(args)")
+            try t.waitFor("\(args): the explorer did not open", timeout: 120) { $0.contains("NFE 0") && $0.contains("q quit") }
+        } catch { t.close(); throw error }
+        return t
+    }
+
     /// `--theme light`: every cell of the screen, the ends of the compare line, header and status bar
     /// and the bottom-right corner included, is painted with a theme colour, never the terminal's own.
     @Test func lightThemePaintsEveryCell() throws {
-        guard Self.tmuxAvailable, FileManager.default.isExecutableFile(atPath: Self.binary.path) else {
-            Issue.record("needs tmux and the built tokenloom"); return
-        }
-        let t = TmuxDriver(tag: "e2e-light")
+        guard let t = try Self.explorer(tag: "e2e-light", args: "--theme light") else { return }
         defer { t.close() }
-        try t.start(width: 120, height: 40)
-        try t.waitFor("no shell prompt", timeout: 10) { $0.contains("READY$") }
-        try t.type("clear; '\(Self.binary.path)' --theme light")
-        try t.waitFor("the explorer did not open", timeout: 120) { $0.contains("NFE 0") && $0.contains("q quit") }
         for _ in 0..<3 { try t.send("n") }
         try t.send("c")
         try t.waitFor("three passes with the compare line", timeout: 120) { s in
@@ -220,15 +229,8 @@ import TokenloomTestSupport
     /// `--ascii`: every byte tmux captures is printable ASCII. `NO_COLOR`: after 20 passes the state map
     /// of the default screen tells accepted, resampled and draft cells apart by glyph alone.
     @Test func asciiAndNoColorNeedNoUnicodeOrColour() throws {
-        guard Self.tmuxAvailable, FileManager.default.isExecutableFile(atPath: Self.binary.path) else {
-            Issue.record("needs tmux and the built tokenloom"); return
-        }
-        let t = TmuxDriver(tag: "e2e-ascii")
+        guard let t = try Self.explorer(tag: "e2e-ascii", args: "--ascii") else { return }
         defer { t.close() }
-        try t.start(width: 120, height: 40)
-        try t.waitFor("no shell prompt", timeout: 10) { $0.contains("READY$") }
-        try t.type("'\(Self.binary.path)' --ascii")
-        try t.waitFor("--ascii: the explorer did not open", timeout: 120) { $0.contains("NFE 0") && $0.contains("q quit") }
         for _ in 0..<6 { try t.send("n") }
         try t.send("e")
         let ascii = try t.waitFor("--ascii: no explain overlay", timeout: 120) { $0.contains("explain:") && $0.contains("NFE 6") }
