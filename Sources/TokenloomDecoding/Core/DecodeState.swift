@@ -66,7 +66,15 @@ public final class DecodeState {
 
     /// The warped distribution of `row`, which predicts absolute position `position`.
     func distribution(_ logits: Logits, _ row: Int, predicting position: Int) -> Distribution {
-        Sampler.distribution(logits: processedRow(logits, row, predicting: position), settings: settings.sampler)
+        var p = Sampler.distribution(logits: processedRow(logits, row, predicting: position), settings: settings.sampler)
+        // A top-K row (remote model): softmax spread the named tokens over all the mass. At temperature 1
+        // with nothing warped, their true probabilities are known: scale back to them, so p(x) of a named
+        // token is exact and the probabilities sum to the named mass (a draw stays inside the top K).
+        if let mass = logits.namedMass, settings.sampler.isUnwarped, !settings.sampler.isGreedy, settings.logitProcessor == nil {
+            let m = mass[row]
+            for i in p.probs.indices where p.probs[i] > 0 { p.probs[i] *= m }
+        }
+        return p
     }
 
     /// The events that describe a row's distribution: its `entropy` and, when the settings ask for them,
@@ -80,6 +88,13 @@ public final class DecodeState {
             return out
         }
         let z = processedRow(logits, row, predicting: position)
+        if logits.namedMass != nil {
+            // Top-K only: -sum p ln p over the named tokens, a lower bound on the entropy.
+            let p = Distribution(probs: Sampler.softmax(z).map { $0 * logits.namedMass![row] })
+            var out: [TraceEvent] = [.entropy(position: position, nats: p.entropy)]
+            if k > 0 { let top = p.top(k); out.append(.alternatives(position: position, tokens: top.tokens, probs: top.probs)) }
+            return out
+        }
         guard k > 0 else { return [.entropy(position: position, nats: Sampler.entropy(logits: z))] }
         let r = Sampler.entropyAndTop(logits: z, k: k)
         return [.entropy(position: position, nats: r.nats), .alternatives(position: position, tokens: r.tokens, probs: r.probs)]

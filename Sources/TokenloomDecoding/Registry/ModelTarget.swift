@@ -29,14 +29,27 @@ public final class ModelTarget: @unchecked Sendable {
 
     init(ref: String, path: String, content: Content) { self.ref = ref; self.path = path; self.content = content }
 
+    /// How a model behind an inference server (`http://HOST:PORT/v1#MODEL`) is reached: set once
+    /// from the command line, read by every load of such a reference.
+    nonisolated(unsafe) public static var remote = RemoteSetup()
+
+    public struct RemoteSetup: Sendable {
+        /// The GGUF (a path or a store name) whose tokenizer matches the served model; its weights are not loaded.
+        public var tokenizer: String?
+        public var options = RemoteOptions()
+        public init() {}
+    }
+
     /// Which kind of model `ref` names, reading only the file's header.
     public static func domain(of ref: String) throws -> ModelDomain {
-        try GGUFFile(path: try ModelStore.resolve(ref)).architecture == ImageARWeights.architecture ? .image : .text
+        if RemoteEndpoint.isRemote(ref) { return .text }
+        return try GGUFFile(path: try ModelStore.resolve(ref)).architecture == ImageARWeights.architecture ? .image : .text
     }
 
     /// Resolves and loads `ref`. `specs` are checked against the kind of model first (from the
     /// file's header), so a decoder the model cannot run is refused before any weights load.
     public static func load(_ ref: String, threads: Int? = nil, checking specs: [DecoderSpec] = []) throws -> ModelTarget {
+        if RemoteEndpoint.isRemote(ref) { return try loadRemote(ref, checking: specs) }
         let path = try ModelStore.resolve(ref)
         let file = try GGUFFile(path: path)
         let domain: ModelDomain = file.architecture == ImageARWeights.architecture ? .image : .text
@@ -59,6 +72,27 @@ public final class ModelTarget: @unchecked Sendable {
             llm = l
         }
         return ModelTarget(ref: ref, path: path, content: .image(weights: weights, tokenizer: try BPETokenizer(gguf: file), llm: llm))
+    }
+
+    /// A model behind an inference server, with the tokenizer of a local GGUF the user names.
+    static func loadRemote(_ ref: String, checking specs: [DecoderSpec]) throws -> ModelTarget {
+        let endpoint = try RemoteEndpoint(ref)
+        for s in specs { try s.entry.check(.text); try s.validate() }
+        guard let tok = remote.tokenizer else {
+            throw DecodeError.badSettings("a served model needs its tokenizer: name a GGUF of the same model with --tokenizer (its weights are not loaded)")
+        }
+        let path = try ModelStore.resolve(tok)
+        let file = try GGUFFile(path: path)
+        let tokenizer = try TokenizerLoader.load(from: file)
+        let context = min(1 << 20, max(1, ((try? file.optionalInt("\(file.architecture ?? "llama").context_length")) ?? nil) ?? 8192))
+        let model = try RemoteModel(endpoint: endpoint, tokenizer: tokenizer, options: remote.options, contextLength: context)
+        return ModelTarget(ref: ref, path: ref, content: .text(model: model, tokenizer: tokenizer))
+    }
+
+    /// The remote model, when this target is one.
+    public var remoteModel: RemoteModel? {
+        if case .text(let m, _) = content { return m as? RemoteModel }
+        return nil
     }
 
     /// A display name for titles: the model's own name for a text model, the reference for an image model.

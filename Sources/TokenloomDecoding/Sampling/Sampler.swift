@@ -19,6 +19,9 @@ public struct SamplerSettings: Sendable, Equatable, Codable {
     public var isGreedy: Bool { temperature <= 0 }
 
     /// Checks the ranges; a one-line message for bad values.
+    /// Temperature 1 with no top-k or top-p cut: the model's own distribution.
+    public var isUnwarped: Bool { temperature == 1 && topK == 0 && topP >= 1 }
+
     public func validate() throws {
         guard temperature >= 0, temperature.isFinite else {
             throw DecodeError.badSettings("temperature must be >= 0, got \(temperature)")

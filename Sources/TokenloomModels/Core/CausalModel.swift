@@ -21,6 +21,9 @@ public struct Logits: Sendable {
     public let rows: Int
     public let vocab: Int
     public var data: [Float]
+    /// For a model that names only its top K per row (a remote one): the probability the named tokens
+    /// hold together, per row; the others carry a far-negative logit. nil for a model with all logits. // [rows]
+    public var namedMass: [Float]?
 
     public init(rows: Int, vocab: Int, data: [Float]) {
         precondition(data.count == rows * vocab, "Logits: \(data.count) values for [\(rows), \(vocab)]")

@@ -9,6 +9,8 @@ public final class KVCache: @unchecked Sendable {
     public let capacity: Int
     /// Positions held.
     public private(set) var count = 0
+    /// The token id at each position, for a model that must resend them (a remote model); empty otherwise.
+    public internal(set) var tokens: [Int] = []
     /// keys[l], values[l]: [capacity, kvDim]
     var keys: [UnsafeMutablePointer<Float>]
     var values: [UnsafeMutablePointer<Float>]
@@ -28,6 +30,7 @@ public final class KVCache: @unchecked Sendable {
     public func truncate(to m: Int) {
         precondition(m >= 0 && m <= count, "KVCache.truncate(to: \(m)) with \(count) positions held")
         count = m
+        if tokens.count > m { tokens.removeLast(tokens.count - m) }
     }
 
     /// An independent copy of the first `count` positions (CNTP forks one per trial).
@@ -38,6 +41,7 @@ public final class KVCache: @unchecked Sendable {
             c.values[l].update(from: values[l], count: count * kvDim)
         }
         c.count = count
+        c.tokens = tokens
         return c
     }
 
