@@ -275,7 +275,7 @@ func jsonQuote(_ s: String) -> String {
     }
 
     @Test func nonJSONAndHostileAnswersAreOneEscapedLine() throws {
-        let (_, m) = try Self.failing { _ in .raw(Array("HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n<html>\u{1b}[2J oops".utf8)) }
+        let (_, m) = try Self.failing { _ in .raw(Array("HTTP/1.1 200 OK\r\nContent-Length: 15\r\n\r\n<html>\u{1b}[2J oops".utf8)) }
         let text = Self.firstForwardError(m)
         #expect(text.hasPrefix("the inference server's answer is not usable: not JSON"))
         #expect(!text.contains("\u{1b}"), "an escape sequence from the server reached the message: \(text)")
