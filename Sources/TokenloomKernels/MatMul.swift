@@ -94,6 +94,10 @@ public enum MatMul {
     public static func measureVNNIPeak(threads: Int, runs: Int = 5) -> Double {
         tl_measure_vnni_peak(Int32(clamping: max(1, threads)), Int32(runs))
     }
+    /// The peak 512-bit F32 FMA rate in G multiply-adds/s (0 without AVX-512): the F32 models' compute roof.
+    public static func measureFMAPeak(threads: Int, runs: Int = 5) -> Double {
+        tl_measure_fma_peak(Int32(clamping: max(1, threads)), Int32(runs))
+    }
 
     /// Is the SIMD integer path active on this CPU?
     public static var simdAvailable: Bool { tl_simd_available() != 0 }

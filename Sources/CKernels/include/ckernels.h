@@ -115,4 +115,27 @@ void tl_attention(const float *q, const float *K, const float *V, int64_t n0, in
                   int64_t H, int64_t Hkv, int64_t hd, float scale, float *out,
                   float *scratch, int64_t h0, int64_t h1);
 
+// ---- Wide passes (issue 15): the batched F32 GEMM of gemm_f32.c ----
+
+/// Implementations of tl_gemm_f32; all give the same bits (one FMA chain per output, in the order of n).
+enum { TL_GEMM_BEST = 0, TL_GEMM_SCALAR = 1, TL_GEMM_AVX2 = 2, TL_GEMM_AVX512 = 3 };
+
+/// 1 when this CPU runs `impl` (TL_GEMM_BEST and TL_GEMM_SCALAR always).
+int tl_gemm_f32_available(int impl);
+
+/// Floats of W [m, n] packed for tl_gemm_f32: [ceil(m/32), n, 32].
+int64_t tl_gemm_f32_packed_floats(int64_t m, int64_t n);
+/// Packs W [m, n] (row-major, rows of n) into `packed` (tl_gemm_f32_packed_floats(m, n) floats).
+void tl_gemm_f32_pack(const float *w, int64_t m, int64_t n, float *packed);
+
+/// y [k, m] = x [k, n] . W [m, n]^T with W packed; every weight read once for all k positions.
+/// y[j, o] = fma(x[j, n-1], W[o, n-1], ... fma(x[j, 0], W[o, 0], +0)): the same bits whatever k, the
+/// other positions, `threads` or `impl`. Returns 0, or -1 when `impl` is not available here.
+int tl_gemm_f32(const float *x, const float *packed, float *y, int64_t k, int64_t n, int64_t m,
+                int threads, int impl);
+
+/// Roofline probe: the peak 512-bit F32 FMA rate of `threads` threads (G multiply-adds per second; 0
+/// without AVX-512), the best of `reps` runs.
+double tl_measure_fma_peak(int threads, int reps);
+
 #endif

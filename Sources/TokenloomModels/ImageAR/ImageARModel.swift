@@ -153,6 +153,6 @@ public final class ImageARModel: CausalModel, @unchecked Sendable {
             vNew.withUnsafeBufferPointer { cache.valueRow(cl, n0).update(from: $0.baseAddress!, count: k * d) }
         }
         let h = ImageMath.rmsNorm(x, weights.outputNorm, k: k, n: d, eps: hp.eps)
-        return ImageMath.matmul(h, weights.output, k: k, n: d, m: hp.colours)
+        return ImageMath.matmul(h, weights.output, packs: weights.packs, slot: 0, k: k, n: d, m: hp.colours)
     }
 }
