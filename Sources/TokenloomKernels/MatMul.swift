@@ -19,6 +19,11 @@ public final class Activations: @unchecked Sendable {
     let gu: UnsafeMutablePointer<UInt8>            // [G, P, 8, 64]  q + 128
     let gd: UnsafeMutablePointer<Float>            // [G, P, 8, 16]  d per lane
     let gn: UnsafeMutablePointer<Int32>            // [G, P, 8, 16]  -(sum of 4 q) per lane
+    // The block-per-lane copy (tl_q8_block_lanes): NG = floor(cols/512) whole groups of 16 blocks
+    let bt: UnsafeMutablePointer<UInt8>            // [G, NG, 8, 8, 64]  q
+    let btu: UnsafeMutablePointer<UInt8>           // [G, NG, 8, 8, 64]  q + 128
+    let bd: UnsafeMutablePointer<Float>            // [G, NG, 8, 16]     d per block
+    let bz: UnsafeMutablePointer<Int32>            // [G, NG, 8, 16]     -8 isum per block
     private var quantized = false
 
     public init(k: Int, cols: Int) {
@@ -31,11 +36,15 @@ public final class Activations: @unchecked Sendable {
         let groups = (k + 7) / 8, pairs = (cols / 32 + 1) / 2
         gq = .allocate(capacity: max(1, groups * pairs * 512)); gu = .allocate(capacity: max(1, groups * pairs * 512))
         gd = .allocate(capacity: max(1, groups * pairs * 128)); gn = .allocate(capacity: max(1, groups * pairs * 128))
+        let blockGroups = cols / 512
+        bt = .allocate(capacity: max(1, groups * blockGroups * 4096)); btu = .allocate(capacity: max(1, groups * blockGroups * 4096))
+        bd = .allocate(capacity: max(1, groups * blockGroups * 128)); bz = .allocate(capacity: max(1, groups * blockGroups * 128))
     }
 
     deinit {
         x.deallocate(); q.deallocate(); d.deallocate(); isum.deallocate(); s.deallocate()
         dexp.deallocate(); dxs.deallocate(); gq.deallocate(); gu.deallocate(); gd.deallocate(); gn.deallocate()
+        bt.deallocate(); btu.deallocate(); bd.deallocate(); bz.deallocate()
     }
 
     /// Call after writing `x`: the quantised copy is recomputed lazily on next use.
@@ -46,12 +55,13 @@ public final class Activations: @unchecked Sendable {
         precondition(cols % 32 == 0, "integer matmul needs a row length multiple of 32, got \(cols)")
         tl_quantize_q8(x, Int64(k * cols), q, d, isum, s, dexp, dxs)
         tl_q8_lanes(q, dexp, Int64(k), Int64(cols), gq, gu, gd, gn)
+        tl_q8_block_lanes(q, d, isum, Int64(k), Int64(cols), bt, btu, bd, bz)
         quantized = true
     }
 
     var cActs: tl_acts {
         tl_acts(k: Int64(k), cols: Int64(cols), x: x, q: q, d: d, isum: isum, s: s, dexp: dexp, dxs: dxs,
-                gq: gq, gu: gu, gd: gd, gn: gn)
+                gq: gq, gu: gu, gd: gd, gn: gn, bt: bt, btu: btu, bd: bd, bz: bz)
     }
 }
 

@@ -63,6 +63,10 @@ typedef struct {
     const uint8_t *gq, *gu;     // [ceil(k/8), ceil(cols/64), 8, 64]  (tl_q8_lanes)
     const float *gd;            // [ceil(k/8), ceil(cols/64), 8, 16]
     const int32_t *gn;          // [ceil(k/8), ceil(cols/64), 8, 16]
+    // Wide passes (issue 15): the block-per-lane copy of tl_q8_block_lanes; NULL: the pair kernel only.
+    const uint8_t *bt, *btu;    // [ceil(k/8), floor(cols/512), 8, 8, 64]
+    const float *bd;            // [ceil(k/8), floor(cols/512), 8, 16]
+    const int32_t *bz;          // [ceil(k/8), floor(cols/512), 8, 16]
 } tl_acts;
 
 /// 1 when `type` uses the quantised-activation integer path (then `acts.q/d/isum/s` must be set).
@@ -133,6 +137,18 @@ void tl_gemm_f32_pack(const float *w, int64_t m, int64_t n, float *packed);
 /// other positions, `threads` or `impl`. Returns 0, or -1 when `impl` is not available here.
 int tl_gemm_f32(const float *x, const float *packed, float *y, int64_t k, int64_t n, int64_t m,
                 int threads, int impl);
+
+// ---- Wide passes (issue 15): the block-per-lane integer kernel of matmul_q8_blocks.c ----
+
+/// The block-per-lane copy of k quantised rows [k, cols] (tl_quantize_q8's q, d, isum) for the AVX-512
+/// kernel that holds one block per SIMD lane: whole groups of 16 blocks (NG = floor(cols/512); the
+/// blocks after them are read from tl_q8_lanes' copy), lane L holding block blk(L) = 4 (L % 4) + L / 4
+/// of its group, positions in groups of 8 (G = ceil(k/8), zero past the last position):
+///   bt  [G, NG, 8, 8, 64]  bt[g8, g, jj, v, 4L + e] = q[8 g8 + jj, 32 (16 g + blk(L)) + 4 v + e]
+///   btu                    the same + 128 (unsigned, against Q8_0 weights)
+///   bd  [G, NG, 8, 16]     d of block 16 g + blk(L)       bz: -8 isum of it (Q4_0's zero point)
+void tl_q8_block_lanes(const int8_t *q, const float *d, const int32_t *isum, int64_t k, int64_t cols,
+                       uint8_t *bt, uint8_t *btu, float *bd, int32_t *bz);
 
 /// Roofline probe: the peak 512-bit F32 FMA rate of `threads` threads (G multiply-adds per second; 0
 /// without AVX-512), the best of `reps` runs.
