@@ -25,8 +25,11 @@
 // Lane L of a group holds block blk(L) of it: the order a 4 x 4 transpose of 128-bit loads leaves.
 static inline int64_t blk(int64_t L) { return 4 * (L % 4) + L / 4; }
 
-void tl_q8_block_lanes(const int8_t *q, const float *d, const int32_t *isum, int64_t k, int64_t cols,
-                       uint8_t *bt, uint8_t *btu, float *bd, int32_t *bz) {
+int tl_simd_cpu_ok(void);
+
+// The portable layout (what the SIMD version below must equal; the kernel itself needs AVX-512).
+static void block_lanes_scalar(const int8_t *q, const float *d, const int32_t *isum, int64_t k, int64_t cols,
+                               uint8_t *bt, uint8_t *btu, float *bd, int32_t *bz) {
     const int64_t nb = cols / 32, ng = nb / 16, groups8 = (k + 7) / 8;
     // Zero everything first: padded positions contribute nothing.
     memset(bt, 0, (size_t)(groups8 * ng * 8 * 512));
@@ -244,6 +247,34 @@ void rows_blocks(const int type, const int J, const tl_matrix *w, const tl_acts 
     }
 }
 
+// tl_q8_block_lanes with the kernel's own transpose: per position and group, 2 x 16 loads of 16 bytes.
+TL_TARGET static void block_lanes_simd(const int8_t *q, const float *d, const int32_t *isum, int64_t k, int64_t cols,
+                                       uint8_t *bt, uint8_t *btu, float *bd, int32_t *bz) {
+    const int64_t nb = cols / 32, ng = nb / 16, groups8 = (k + 7) / 8;
+    const __m512i blkidx = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    for (int64_t j = 0; j < groups8 * 8; j++)
+        for (int64_t g = 0; g < ng; g++) {
+            const int64_t at = ((j / 8) * ng + g) * 8 + j % 8;
+            if (j >= k) {   // padding positions: zero
+                memset(bt + at * 512, 0, 512); memset(btu + at * 512, 0, 512);
+                memset(bd + at * 16, 0, 16 * sizeof(float)); memset(bz + at * 16, 0, 16 * sizeof(int32_t));
+                continue;
+            }
+            __m512i t[8];
+            const uint8_t *src = (const uint8_t *)(q + j * cols + 512 * g);
+            load16x16(src, 32, t);
+            load16x16(src + 16, 32, t + 4);
+            for (int v = 0; v < 8; v++) {
+                _mm512_storeu_si512((void *)(bt + at * 512 + 64 * v), t[v]);
+                _mm512_storeu_si512((void *)(btu + at * 512 + 64 * v), _mm512_xor_si512(t[v], flip));
+            }
+            _mm512_storeu_ps(bd + at * 16, _mm512_permutexvar_ps(blkidx, _mm512_loadu_ps(d + j * nb + 16 * g)));
+            const __m512i is = _mm512_permutexvar_epi32(blkidx, _mm512_loadu_si512((const void *)(isum + j * nb + 16 * g)));
+            _mm512_storeu_si512((void *)(bz + at * 16), _mm512_mullo_epi32(is, _mm512_set1_epi32(-8)));
+        }
+}
+
 #define TL_BLOCK_GROUPS(T)                                                                    \
     TL_TARGET static void blocks_##T(const tl_matrix *w, const tl_acts *a, int64_t r0, int64_t r1, \
                                      int64_t j0, int J, float *y, int64_t ldy) {                 \
@@ -277,7 +308,18 @@ TL_TARGET void tl_rows_q_blocks(const tl_matrix *w, const tl_acts *a, int64_t r0
     }
 }
 
+void tl_q8_block_lanes(const int8_t *q, const float *d, const int32_t *isum, int64_t k, int64_t cols,
+                       uint8_t *bt, uint8_t *btu, float *bd, int32_t *bz) {
+    if (tl_simd_cpu_ok()) block_lanes_simd(q, d, isum, k, cols, bt, btu, bd, bz);
+    else block_lanes_scalar(q, d, isum, k, cols, bt, btu, bd, bz);
+}
+
 #else  // not x86-64: never called (tl_simd_cpu_ok() is 0)
+
+void tl_q8_block_lanes(const int8_t *q, const float *d, const int32_t *isum, int64_t k, int64_t cols,
+                       uint8_t *bt, uint8_t *btu, float *bd, int32_t *bz) {
+    block_lanes_scalar(q, d, isum, k, cols, bt, btu, bd, bz);
+}
 
 void tl_rows_q_blocks(const tl_matrix *w, const tl_acts *a, int64_t r0, int64_t r1, float *y, int64_t ldy) {
     (void)w; (void)a; (void)r0; (void)r1; (void)y; (void)ldy;
