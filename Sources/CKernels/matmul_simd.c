@@ -9,7 +9,6 @@
 //                          acc[j] += float(p) * d_w * d_x[j]
 //   y[j] = hsum(acc[j]) (+ sum_b m_w[b] s_x[j, b] for Q4_1)
 #include "ckernels.h"
-#include <stdlib.h>
 #include <string.h>
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
@@ -213,16 +212,10 @@ TL_GROUPS(TL_Q8_0)
 
 void tl_rows_q_blocks(const tl_matrix *w, const tl_acts *a, int64_t r0, int64_t r1, float *y, int64_t ldy);
 
-// The pair kernel above instead of the block-per-lane one (TOKENLOOM_Q8_KERNEL=pairs): for comparisons.
-static int use_pairs(void) {
-    static int v = -1;
-    if (v < 0) { const char *e = getenv("TOKENLOOM_Q8_KERNEL"); v = e && strcmp(e, "pairs") == 0; }
-    return v;
-}
-
 TL_TARGET void tl_rows_q_simd(const tl_matrix *w, const tl_acts *a, int64_t r0, int64_t r1, float *y, int64_t ldy) {
-    // One block per lane (matmul_q8_blocks.c): a float multiply-add per block, not per instruction.
-    if (a->bt && !use_pairs()) { tl_rows_q_blocks(w, a, r0, r1, y, ldy); return; }
+    // Activations with a block-per-lane copy take that kernel (matmul_q8_blocks.c): a float
+    // multiply-add per block, not per instruction.
+    if (a->bt) { tl_rows_q_blocks(w, a, r0, r1, y, ldy); return; }
     // Blocks of rows small enough that their weights stay in L1/L2 while every group of 8 positions
     // (also cache-resident) passes over them.
     const int64_t rb = a->k <= 8 ? (r1 - r0) : 16;

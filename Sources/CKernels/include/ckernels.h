@@ -63,7 +63,8 @@ typedef struct {
     const uint8_t *gq, *gu;     // [ceil(k/8), ceil(cols/64), 8, 64]  (tl_q8_lanes)
     const float *gd;            // [ceil(k/8), ceil(cols/64), 8, 16]
     const int32_t *gn;          // [ceil(k/8), ceil(cols/64), 8, 16]
-    // Wide passes (issue 15): the block-per-lane copy of tl_q8_block_lanes; NULL: the pair kernel only.
+    // Wide passes (issue 15): the block-per-lane copy of tl_q8_block_lanes; set, the AVX-512 path
+    // takes the block-per-lane kernel (other numerics, see MatMul.swift); NULL, the pair kernel.
     const uint8_t *bt, *btu;    // [ceil(k/8), floor(cols/512), 8, 8, 64]
     const float *bd;            // [ceil(k/8), floor(cols/512), 8, 16]
     const int32_t *bz;          // [ceil(k/8), floor(cols/512), 8, 16]
