@@ -210,7 +210,12 @@ TL_GROUPS(TL_Q4_0)
 TL_GROUPS(TL_Q4_1)
 TL_GROUPS(TL_Q8_0)
 
+void tl_rows_q_blocks(const tl_matrix *w, const tl_acts *a, int64_t r0, int64_t r1, float *y, int64_t ldy);
+
 TL_TARGET void tl_rows_q_simd(const tl_matrix *w, const tl_acts *a, int64_t r0, int64_t r1, float *y, int64_t ldy) {
+    // Activations with a block-per-lane copy take that kernel (matmul_q8_blocks.c): a float
+    // multiply-add per block, not per instruction.
+    if (a->bt) { tl_rows_q_blocks(w, a, r0, r1, y, ldy); return; }
     // Blocks of rows small enough that their weights stay in L1/L2 while every group of 8 positions
     // (also cache-resident) passes over them.
     const int64_t rb = a->k <= 8 ? (r1 - r0) : 16;

@@ -1,5 +1,10 @@
 // MatMul: y [k, out] = x [k, in] . W [out, in]^T for all k positions at once, threaded over output
 // rows. Each weight block is read once and dotted against every position (what makes Jacobi pay).
+#if canImport(Glibc)
+import Glibc
+#else
+import Foundation
+#endif
 import CKernels
 
 /// k activation rows [k, cols] and (for Q4_0 / Q4_1 / Q8_0 weights) their 8-bit quantisation,
@@ -19,7 +24,21 @@ public final class Activations: @unchecked Sendable {
     let gu: UnsafeMutablePointer<UInt8>            // [G, P, 8, 64]  q + 128
     let gd: UnsafeMutablePointer<Float>            // [G, P, 8, 16]  d per lane
     let gn: UnsafeMutablePointer<Int32>            // [G, P, 8, 16]  -(sum of 4 q) per lane
-    private var quantized = false
+    // The block-per-lane copy (tl_q8_block_lanes): NG = floor(cols/512) whole groups of 16 blocks
+    let bt: UnsafeMutablePointer<UInt8>            // [G, NG, 8, 8, 64]  q
+    let btu: UnsafeMutablePointer<UInt8>           // [G, NG, 8, 8, 64]  q + 128
+    let bd: UnsafeMutablePointer<Float>            // [G, NG, 8, 16]     d per block
+    let bz: UnsafeMutablePointer<Int32>            // [G, NG, 8, 16]     -8 isum per block
+    private var quantized = false, blockLanesReady = false
+
+    /// Run the AVX-512 path's block-per-lane kernel (matmul_q8_blocks.c: ~1.4x the pair kernel's rate
+    /// on Q4_1 at k >= 8 here) instead of the pair kernel. Both give a position the same bits whatever
+    /// k and threads, but not the same bits as each other: the block kernel sums each block's integer
+    /// dot before scaling it. Off by default (TOKENLOOM_Q8_KERNEL=blocks turns it on) because the fused
+    /// image model was trained on SmolLM2 features of the pair kernel's numerics (ImageARModelTests'
+    /// fusedFeaturesComeFromTheEngine): turning it on for good means redoing that stage.
+    public var blockKernel = Activations.blockKernelDefault
+    public static let blockKernelDefault: Bool = getenv("TOKENLOOM_Q8_KERNEL").map { String(cString: $0) == "blocks" } ?? false
 
     public init(k: Int, cols: Int) {
         self.k = k; self.cols = cols
@@ -31,27 +50,38 @@ public final class Activations: @unchecked Sendable {
         let groups = (k + 7) / 8, pairs = (cols / 32 + 1) / 2
         gq = .allocate(capacity: max(1, groups * pairs * 512)); gu = .allocate(capacity: max(1, groups * pairs * 512))
         gd = .allocate(capacity: max(1, groups * pairs * 128)); gn = .allocate(capacity: max(1, groups * pairs * 128))
+        let blockGroups = cols / 512
+        bt = .allocate(capacity: max(1, groups * blockGroups * 4096)); btu = .allocate(capacity: max(1, groups * blockGroups * 4096))
+        bd = .allocate(capacity: max(1, groups * blockGroups * 128)); bz = .allocate(capacity: max(1, groups * blockGroups * 128))
     }
 
     deinit {
         x.deallocate(); q.deallocate(); d.deallocate(); isum.deallocate(); s.deallocate()
         dexp.deallocate(); dxs.deallocate(); gq.deallocate(); gu.deallocate(); gd.deallocate(); gn.deallocate()
+        bt.deallocate(); btu.deallocate(); bd.deallocate(); bz.deallocate()
     }
 
     /// Call after writing `x`: the quantised copy is recomputed lazily on next use.
-    public func invalidate() { quantized = false }
+    public func invalidate() { quantized = false; blockLanesReady = false }
 
     func prepare(forQ8: Bool) {
-        guard forQ8, !quantized else { return }
-        precondition(cols % 32 == 0, "integer matmul needs a row length multiple of 32, got \(cols)")
-        tl_quantize_q8(x, Int64(k * cols), q, d, isum, s, dexp, dxs)
-        tl_q8_lanes(q, dexp, Int64(k), Int64(cols), gq, gu, gd, gn)
-        quantized = true
+        guard forQ8 else { return }
+        if !quantized {
+            precondition(cols % 32 == 0, "integer matmul needs a row length multiple of 32, got \(cols)")
+            tl_quantize_q8(x, Int64(k * cols), q, d, isum, s, dexp, dxs)
+            tl_q8_lanes(q, dexp, Int64(k), Int64(cols), gq, gu, gd, gn)
+            quantized = true
+        }
+        if blockKernel && !blockLanesReady {
+            tl_q8_block_lanes(q, d, isum, Int64(k), Int64(cols), bt, btu, bd, bz)
+            blockLanesReady = true
+        }
     }
 
     var cActs: tl_acts {
         tl_acts(k: Int64(k), cols: Int64(cols), x: x, q: q, d: d, isum: isum, s: s, dexp: dexp, dxs: dxs,
-                gq: gq, gu: gu, gd: gd, gn: gn)
+                gq: gq, gu: gu, gd: gd, gn: gn, bt: blockKernel ? bt : nil, btu: blockKernel ? btu : nil,
+                bd: blockKernel ? bd : nil, bz: blockKernel ? bz : nil)
     }
 }
 
@@ -93,6 +123,10 @@ public enum MatMul {
     }
     public static func measureVNNIPeak(threads: Int, runs: Int = 5) -> Double {
         tl_measure_vnni_peak(Int32(clamping: max(1, threads)), Int32(runs))
+    }
+    /// The peak 512-bit F32 FMA rate in G multiply-adds/s (0 without AVX-512): the F32 models' compute roof.
+    public static func measureFMAPeak(threads: Int, runs: Int = 5) -> Double {
+        tl_measure_fma_peak(Int32(clamping: max(1, threads)), Int32(runs))
     }
 
     /// Is the SIMD integer path active on this CPU?

@@ -1,7 +1,8 @@
 // ImageARModel against the training framework: logits for token and noisy-embedding inputs match the
 // reference JSON the recipe wrote with JAX (training/export.py) within 1e-3, for the shipped
 // encoder-only and fused models; the fuser with zero-initialised Z_β reproduces the encoder-only
-// model exactly; bad inputs throw; the PNG writer's checksums match their definitions.
+// model exactly; a wide pass gives each row the bits of one-position passes; bad inputs throw; the
+// PNG writer's checksums match their definitions.
 import Foundation
 import Testing
 @testable import TokenloomModels
@@ -110,6 +111,22 @@ func splitForward(_ m: ImageARModel, _ inputs: [ModelInput]) throws -> [[Float]]
         let b = try fused.forward(inputs, cache: fused.makeCache())
         #expect(a.data == b.data)
         #expect(fused.condition.gates.allSatisfy { $0 == 0 })
+    }
+
+    /// What makes greedy SJD / Jacobi equal greedy AR exactly: a row's logits have the same bits whether
+    /// its pass has 1, 16 or 80 positions (and whatever rows share it), with and without guidance.
+    @Test(arguments: [Float(1), 3]) func wideForwardHasTheBitsOfOneAtATime(guidance: Float) throws {
+        let (w, tok) = try builtinImage("emoji")
+        let m = try ImageARModel(weights: w, tokenizer: tok, prompt: "cat face", guidance: guidance)
+        let inputs: [ModelInput] = [.token(m.boiToken)] + (0..<99).map { ModelInput.token(($0 * 37 + 11) % w.hp.colours) }
+        let one = m.makeCache()
+        let alone = try inputs.flatMap { try m.forward([$0], cache: one).data }
+        for widths in [[100], [1, 16, 80, 3], [7, 5, 80, 8]] {
+            let c = m.makeCache()
+            var rows: [Float] = [], at = 0
+            for n in widths { rows += try m.forward(Array(inputs[at..<(at + n)]), cache: c).data; at += n }
+            #expect(rows.map(\.bitPattern) == alone.map(\.bitPattern), "passes of \(widths) positions, guidance \(guidance)")
+        }
     }
 
     @Test func guidanceOneEqualsConditional() throws {

@@ -63,6 +63,11 @@ typedef struct {
     const uint8_t *gq, *gu;     // [ceil(k/8), ceil(cols/64), 8, 64]  (tl_q8_lanes)
     const float *gd;            // [ceil(k/8), ceil(cols/64), 8, 16]
     const int32_t *gn;          // [ceil(k/8), ceil(cols/64), 8, 16]
+    // Wide passes (issue 15): the block-per-lane copy of tl_q8_block_lanes; set, the AVX-512 path
+    // takes the block-per-lane kernel (other numerics, see MatMul.swift); NULL, the pair kernel.
+    const uint8_t *bt, *btu;    // [ceil(k/8), floor(cols/512), 8, 8, 64]
+    const float *bd;            // [ceil(k/8), floor(cols/512), 8, 16]
+    const int32_t *bz;          // [ceil(k/8), floor(cols/512), 8, 16]
 } tl_acts;
 
 /// 1 when `type` uses the quantised-activation integer path (then `acts.q/d/isum/s` must be set).
@@ -114,5 +119,40 @@ double tl_measure_vnni_peak(int threads, int reps);
 void tl_attention(const float *q, const float *K, const float *V, int64_t n0, int64_t k,
                   int64_t H, int64_t Hkv, int64_t hd, float scale, float *out,
                   float *scratch, int64_t h0, int64_t h1);
+
+// ---- Wide passes (issue 15): the batched F32 GEMM of gemm_f32.c ----
+
+/// Implementations of tl_gemm_f32; all give the same bits (one FMA chain per output, in the order of n).
+enum { TL_GEMM_BEST = 0, TL_GEMM_SCALAR = 1, TL_GEMM_AVX2 = 2, TL_GEMM_AVX512 = 3 };
+
+/// 1 when this CPU runs `impl` (TL_GEMM_BEST and TL_GEMM_SCALAR always).
+int tl_gemm_f32_available(int impl);
+
+/// Floats of W [m, n] packed for tl_gemm_f32: [ceil(m/32), n, 32].
+int64_t tl_gemm_f32_packed_floats(int64_t m, int64_t n);
+/// Packs W [m, n] (row-major, rows of n) into `packed` (tl_gemm_f32_packed_floats(m, n) floats).
+void tl_gemm_f32_pack(const float *w, int64_t m, int64_t n, float *packed);
+
+/// y [k, m] = x [k, n] . W [m, n]^T with W packed; every weight read once for all k positions.
+/// y[j, o] = fma(x[j, n-1], W[o, n-1], ... fma(x[j, 0], W[o, 0], +0)): the same bits whatever k, the
+/// other positions, `threads` or `impl`. Returns 0, or -1 when `impl` is not available here.
+int tl_gemm_f32(const float *x, const float *packed, float *y, int64_t k, int64_t n, int64_t m,
+                int threads, int impl);
+
+// ---- Wide passes (issue 15): the block-per-lane integer kernel of matmul_q8_blocks.c ----
+
+/// The block-per-lane copy of k quantised rows [k, cols] (tl_quantize_q8's q, d, isum) for the AVX-512
+/// kernel that holds one block per SIMD lane: whole groups of 16 blocks (NG = floor(cols/512); the
+/// blocks after them are read from tl_q8_lanes' copy), lane L holding block blk(L) = 4 (L % 4) + L / 4
+/// of its group, positions in groups of 8 (G = ceil(k/8), zero past the last position):
+///   bt  [G, NG, 8, 8, 64]  bt[g8, g, jj, v, 4L + e] = q[8 g8 + jj, 32 (16 g + blk(L)) + 4 v + e]
+///   btu                    the same + 128 (unsigned, against Q8_0 weights)
+///   bd  [G, NG, 8, 16]     d of block 16 g + blk(L)       bz: -8 isum of it (Q4_0's zero point)
+void tl_q8_block_lanes(const int8_t *q, const float *d, const int32_t *isum, int64_t k, int64_t cols,
+                       uint8_t *bt, uint8_t *btu, float *bd, int32_t *bz);
+
+/// Roofline probe: the peak 512-bit F32 FMA rate of `threads` threads (G multiply-adds per second; 0
+/// without AVX-512), the best of `reps` runs.
+double tl_measure_fma_peak(int threads, int reps);
 
 #endif

@@ -81,6 +81,18 @@ public final class ImageARModel: CausalModel, @unchecked Sendable {
 
     private var rowsPerForward: Int { guidance == 1 ? 1 : 2 }
 
+    /// Bytes of F32 decoder weights a forward reads (each matrix once, whatever its position count).
+    public var weightBytesPerForward: Int { 4 * matrixWeights }
+
+    /// Multiply-adds of the decoder's matrix products per position, both guidance rows (attention's,
+    /// which grow with the context, are not counted).
+    public var multiplyAddsPerPosition: Int { rowsPerForward * matrixWeights }
+
+    private var matrixWeights: Int {
+        weights.decoder.reduce(0) { $0 + $1.wq.count + $1.wk.count + $1.wv.count + $1.wo.count + $1.wUp.count + $1.wDown.count }
+            + weights.output.count
+    }
+
     public func makeCache() -> KVCache {
         KVCache(layers: hp.decoderLayers * rowsPerForward, kvDim: hp.d, capacity: contextLength)
     }
@@ -153,6 +165,6 @@ public final class ImageARModel: CausalModel, @unchecked Sendable {
             vNew.withUnsafeBufferPointer { cache.valueRow(cl, n0).update(from: $0.baseAddress!, count: k * d) }
         }
         let h = ImageMath.rmsNorm(x, weights.outputNorm, k: k, n: d, eps: hp.eps)
-        return ImageMath.matmul(h, weights.output, k: k, n: d, m: hp.colours)
+        return ImageMath.matmul(h, weights.output, packs: weights.packs, slot: 0, k: k, n: d, m: hp.colours)
     }
 }

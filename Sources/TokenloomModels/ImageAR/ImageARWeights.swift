@@ -1,14 +1,36 @@
 // ImageARWeights: the tensors and hyperparameters of a `tokenloom-image` GGUF (training/FORMAT.md),
 // dequantised to F32 at load. The model is small (a few million weights), so plain arrays suffice.
+import Foundation
 import TokenloomKernels
 
 /// One pre-norm transformer block (text encoder or image decoder). Matrices are [out, in] row-major.
 public struct ImageBlock: Sendable {
     public var attnNorm: [Float]          // [d]
-    public var wq, wk, wv, wo: [Float]    // [d, d] each
+    public var wq: [Float] { didSet { packs = ImagePacks() } }               // [d, d]
+    public var wk: [Float] { didSet { packs = ImagePacks() } }               // [d, d]
+    public var wv: [Float] { didSet { packs = ImagePacks() } }               // [d, d]
+    public var wo: [Float] { didSet { packs = ImagePacks() } }               // [d, d]
     public var ffnNorm: [Float]           // [d]
-    public var wUp: [Float]               // [ffn, d]
-    public var wDown: [Float]             // [d, ffn]
+    public var wUp: [Float] { didSet { packs = ImagePacks() } }              // [ffn, d]
+    public var wDown: [Float] { didSet { packs = ImagePacks() } }            // [d, ffn]
+    /// The matrices packed for tl_gemm_f32, built on first use; assigning a matrix drops them.
+    var packs = ImagePacks()
+}
+
+/// Packed copies (PackedF32Matrix) of some weight matrices, built once on first use (under a lock:
+/// forwards may run on several threads). The owner replaces the whole set when a matrix changes.
+final class ImagePacks: @unchecked Sendable {
+    private let lock = NSLock()
+    private var mats: [Int: PackedF32Matrix] = [:]
+
+    /// The packing of `w` [rows, cols] in slot `slot` (one slot per matrix of the owner).
+    func get(_ slot: Int, _ w: [Float], rows: Int, cols: Int) -> PackedF32Matrix {
+        lock.lock(); defer { lock.unlock() }
+        if let p = mats[slot], p.rows == rows, p.cols == cols { return p }
+        let p = PackedF32Matrix(w, rows: rows, cols: cols)
+        mats[slot] = p
+        return p
+    }
 }
 
 public struct ImageARHyperparameters: Sendable, Equatable {
@@ -48,7 +70,9 @@ public struct ImageARWeights: Sendable {
     public var levelEmbedding: [Float]        // [K + 1, d]
     public var decoder: [ImageBlock]
     public var outputNorm: [Float]            // [d]
-    public var output: [Float]                // [colours, d]
+    public var output: [Float] { didSet { packs = ImagePacks() } }   // [colours, d]
+    /// `output` packed for tl_gemm_f32 on first use.
+    var packs = ImagePacks()
     public var mu: [Float], sd: [Float]       // [d] each: SJD2 embedding statistics
     public var palette: [Float]               // [colours, 3] RGB 0...255
     public var sigmas: [Float]                // [K + 1]; sigmas[0] = 0 (clean)

@@ -1,15 +1,37 @@
 // ImageTransformer: the F32 math of the image model's transformer blocks (text encoder and image
 // decoder): RMSNorm, row-major matmul, multi-head attention over a key prefix, SiLU MLP.
-// Plain loops: at d = 160 a position costs about 2.5M multiply-adds.
+// At d = 160 a position costs about 2.5M multiply-adds. The matmuls of a k-position pass run in one
+// batched GEMM (tl_gemm_f32: each weight read once for all k rows) and causal attention in
+// tl_attention, so a k-position pass costs far less than k one-position passes. Both give a row the
+// same bits whatever k is, so greedy Jacobi equals greedy AR exactly.
+// TOKENLOOM_IMAGE_KERNELS=swift selects the former plain Swift loops (for before/after benchmarks).
 #if canImport(Glibc)
 import Glibc
 #else
 import Foundation
 #endif
+import CKernels
+import TokenloomKernels
 
 enum ImageMath {
-    /// y = x W^T for x [k, n] and W [m, n] (rows of n): y [k, m].
+    /// The former plain Swift loops instead of the C kernels (TOKENLOOM_IMAGE_KERNELS=swift).
+    static let swiftLoops: Bool = getenv("TOKENLOOM_IMAGE_KERNELS").map { String(cString: $0) == "swift" } ?? false
+
+    /// y = x W^T for x [k, n] and W [m, n] (rows of n): y [k, m]. Packs W for this call: for matrices
+    /// used once (the condition); the forward's matrices keep their packing (the overload below).
     static func matmul(_ x: [Float], _ w: [Float], k: Int, n: Int, m: Int) -> [Float] {
+        if swiftLoops || k == 0 { return matmulLoop(x, w, k: k, n: n, m: m) }
+        return PackedF32Matrix(w, rows: m, cols: n).multiply(x, k: k)
+    }
+
+    /// y = x W^T for x [k, n] and W [m, n] packed in `packs` slot `slot`: y [k, m].
+    static func matmul(_ x: [Float], _ w: [Float], packs: ImagePacks, slot: Int, k: Int, n: Int, m: Int) -> [Float] {
+        if swiftLoops || k == 0 { return matmulLoop(x, w, k: k, n: n, m: m) }
+        return packs.get(slot, w, rows: m, cols: n).multiply(x, k: k)
+    }
+
+    /// The former Swift matmul: SIMD8 partial sums over n, a weight row re-read for every position.
+    static func matmulLoop(_ x: [Float], _ w: [Float], k: Int, n: Int, m: Int) -> [Float] {
         var y = [Float](repeating: 0, count: k * m)
         x.withUnsafeBufferPointer { X in
             w.withUnsafeBufferPointer { W in
@@ -59,13 +81,33 @@ enum ImageMath {
                       prefixK: [Float], prefixV: [Float], prefixCount np: Int, causal: Bool) -> ([Float], [Float]) {
         let d = hp.d, H = hp.heads, hd = hp.headDim
         let a = rmsNorm(x, b.attnNorm, k: k, n: d, eps: hp.eps)
-        let q = matmul(a, b.wq, k: k, n: d, m: d)          // [k, d]
-        let kNew = matmul(a, b.wk, k: k, n: d, m: d)       // [k, d]
-        let vNew = matmul(a, b.wv, k: k, n: d, m: d)       // [k, d]
+        let q = matmul(a, b.wq, packs: b.packs, slot: 0, k: k, n: d, m: d)          // [k, d]
+        let kNew = matmul(a, b.wk, packs: b.packs, slot: 1, k: k, n: d, m: d)       // [k, d]
+        let vNew = matmul(a, b.wv, packs: b.packs, slot: 2, k: k, n: d, m: d)       // [k, d]
         let keys = prefixK + kNew, values = prefixV + vNew  // [np + k, d]
         let scale = 1 / Float(hd).squareRoot()
         var o = [Float](repeating: 0, count: k * d)          // [k, d] attention output
-        var s = [Float](repeating: 0, count: np + k)
+        if causal && !swiftLoops {
+            // Row i attends to keys 0 ... np + i: tl_attention with the prefix as its cache.
+            var scratch = [Float](repeating: 0, count: np + k)
+            tl_attention(q, keys, values, Int64(np), Int64(k), Int64(H), Int64(H), Int64(hd), scale, &o, &scratch, 0, Int64(H))
+        } else {
+            attentionLoop(q, keys, values, into: &o, k: k, np: np, d: d, H: H, hd: hd, scale: scale, causal: causal)
+        }
+        let attn = matmul(o, b.wo, packs: b.packs, slot: 3, k: k, n: d, m: d)
+        for i in 0..<(k * d) { x[i] += attn[i] }
+        let m = rmsNorm(x, b.ffnNorm, k: k, n: d, eps: hp.eps)
+        var up = matmul(m, b.wUp, packs: b.packs, slot: 4, k: k, n: d, m: hp.ffn)     // [k, ffn]
+        for i in 0..<up.count { up[i] = silu(up[i]) }
+        let down = matmul(up, b.wDown, packs: b.packs, slot: 5, k: k, n: hp.ffn, m: d)
+        for i in 0..<(k * d) { x[i] += down[i] }
+        return (kNew, vNew)
+    }
+
+    /// The former Swift attention: q [k, d] against keys/values [np + k, d] into o [k, d] (zeroed).
+    static func attentionLoop(_ q: [Float], _ keys: [Float], _ values: [Float], into o: inout [Float], k: Int, np: Int,
+                              d: Int, H: Int, hd: Int, scale: Float, causal: Bool) {
+        var s = [Float](repeating: 0, count: np + k)         // scores of one (row, head)
         for i in 0..<k {
             let nKeys = causal ? np + i + 1 : np + k
             for h in 0..<H {
@@ -84,13 +126,5 @@ enum ImageMath {
                 }
             }
         }
-        let attn = matmul(o, b.wo, k: k, n: d, m: d)
-        for i in 0..<(k * d) { x[i] += attn[i] }
-        let m = rmsNorm(x, b.ffnNorm, k: k, n: d, eps: hp.eps)
-        var up = matmul(m, b.wUp, k: k, n: d, m: hp.ffn)     // [k, ffn]
-        for i in 0..<up.count { up[i] = silu(up[i]) }
-        let down = matmul(up, b.wDown, k: k, n: hp.ffn, m: d)
-        for i in 0..<(k * d) { x[i] += down[i] }
-        return (kNew, vNew)
     }
 }

@@ -1,6 +1,7 @@
 // `tokenloom bench engine`: prompt-eval and AR-decode tokens/s, the time of one forward over
-// k = 1, 2, 4 ... 64 positions after a 64-token prefix, and peak RSS; medians of several runs.
-// `--breakdown` adds where a forward's time goes, per op.
+// k = 1, 2, 4 ... 64, 80 positions after a 64-token prefix, the cost of the wide passes Jacobi decoders
+// verify (k = 16 and k = 80) relative to k = 1, and peak RSS; medians of several runs.
+// `--breakdown` adds where a forward's time goes, per op; `--roofline` the floors those ratios could reach.
 import ArgumentParser
 import Foundation
 import TokenloomKernels
@@ -42,12 +43,15 @@ struct BenchEngineCommand: ParsableCommand {
         let peak_rss_mb: Double
         let breakdown_ms: [String: [String: Double]]?
         let roofline: Roofline?
+        /// forward_ms[k] / forward_ms[1] for the wide passes (k = 16, 80).
+        let wide_pass_ratio: [String: Double]
     }
 
     /// Where the model sits on this machine's roofline.
     struct Roofline: Encodable {
         let read_gb_per_s: Double              // measured, the kernel threads streaming 256 MB
-        let peak_vnni_gmac_per_s: Double       // measured, 512-bit u8 x s8 multiply-adds
+        let peak_vnni_gmac_per_s: Double       // measured, 512-bit u8 x s8 multiply-adds (integer models)
+        let peak_fma_gmac_per_s: Double        // measured, 512-bit F32 FMA on one thread (the image model's roof)
         let weight_mb_per_forward: Double      // every matrix read once per forward
         let gmac_per_position: Double          // matrix products only
         let memory_floor_ms: Double            // one position: weight bytes / bandwidth
@@ -56,18 +60,20 @@ struct BenchEngineCommand: ParsableCommand {
         let k64_ms_per_position: Double        // measured forward, k = 64, per position
         let k1_gb_per_s: Double                // weight bytes / k = 1 time
         let k64_gmac_per_s: Double             // multiply-adds / k = 64 time
+        /// floor(k) / floor(1) for k = 16, 80, with floor(k) = max(memory floor, k x compute floor).
+        let floor_ratio: [String: Double]
     }
 
     func run() throws {
         let path = try ModelStore.resolve(model.model)
         let threads = model.threads ?? Parallel.coreCount
         let m = try ModelLoader.load(path: path, threads: threads, cacheCapacity: 1024)
-        let prefix = 64, ks = [1, 2, 4, 8, 16, 32, 64]
-        guard m.contextLength >= max(promptTokens, prefix + 64, decodeTokens + 8) else {
+        let prefix = 64, ks = [1, 2, 4, 8, 16, 32, 64, 80], wide = [16, 80]
+        guard m.contextLength >= max(promptTokens, prefix + 80, decodeTokens + 8) else {
             throw CLIError.data("the model's context (\(m.contextLength)) is too short for this benchmark")
         }
         // Deterministic token ids spread over the vocabulary (the text does not matter for speed).
-        let ids = (0..<max(promptTokens, prefix + 64)).map { ($0 * 7919 + 13) % m.vocabSize }
+        let ids = (0..<max(promptTokens, prefix + 80)).map { ($0 * 7919 + 13) % m.vocabSize }
 
         _ = try m.forward(tokens: Array(ids[0..<8]), cache: m.makeCache())   // warm the mapping
         let prompt = try median(runs) {
@@ -106,22 +112,37 @@ struct BenchEngineCommand: ParsableCommand {
         }
         let rss = peakRSSMegabytes()   // before the roofline probe's buffer
         var roof: Roofline? = nil
-        if roofline, let llama = m as? LlamaModel {
-            let bw = MatMul.measureReadBandwidth(threads: threads, bytes: 256 << 20)
-            let peak = MatMul.measureVNNIPeak(threads: threads)
-            let bytes = Double(llama.weightBytesPerForward), macs = Double(llama.multiplyAddsPerPosition)
+        // Integer (VNNI) kernels on `threads` threads for the text model; the image model's F32 GEMM
+        // runs on the calling thread, so its roof is one thread's FMA rate.
+        let sizes: (bytes: Int, macs: Int)? = (m as? LlamaModel).map { ($0.weightBytesPerForward, $0.multiplyAddsPerPosition) }
+            ?? (m as? ImageARModel).map { ($0.weightBytesPerForward, $0.multiplyAddsPerPosition) }
+        if roofline, let sizes {
+            // The image model's few MB of weights stay in cache between passes: its memory floor is one
+            // thread streaming a buffer of their size (the best of several reps, so a cache-resident rate).
+            let bw = m is LlamaModel ? MatMul.measureReadBandwidth(threads: threads, bytes: 256 << 20)
+                : MatMul.measureReadBandwidth(threads: 1, bytes: ((sizes.bytes + (1 << 20) - 1) >> 20) << 20, runs: 9)
+            let vnni = m is LlamaModel ? MatMul.measureVNNIPeak(threads: threads) : 0
+            let fma = m is ImageARModel ? MatMul.measureFMAPeak(threads: 1) : 0
+            let peak = m is LlamaModel ? vnni : fma
+            let bytes = Double(sizes.bytes), macs = Double(sizes.macs)
             let k1 = forward["1"] ?? 0, k64 = (forward["64"] ?? 0) / 64
-            roof = Roofline(read_gb_per_s: bw, peak_vnni_gmac_per_s: peak, weight_mb_per_forward: bytes / 1e6,
-                            gmac_per_position: macs / 1e9, memory_floor_ms: bw > 0 ? bytes / bw / 1e6 : 0,
-                            compute_floor_ms_per_position: peak > 0 ? macs / peak / 1e6 : 0,
+            let memFloor = bw > 0 ? bytes / bw / 1e6 : 0, computeFloor = peak > 0 ? macs / peak / 1e6 : 0
+            func floor(_ k: Int) -> Double { max(memFloor, Double(k) * computeFloor) }
+            roof = Roofline(read_gb_per_s: bw, peak_vnni_gmac_per_s: vnni, peak_fma_gmac_per_s: fma,
+                            weight_mb_per_forward: bytes / 1e6,
+                            gmac_per_position: macs / 1e9, memory_floor_ms: memFloor,
+                            compute_floor_ms_per_position: computeFloor,
                             k1_ms: k1, k64_ms_per_position: k64,
-                            k1_gb_per_s: k1 > 0 ? bytes / k1 / 1e6 : 0, k64_gmac_per_s: k64 > 0 ? macs / k64 / 1e6 : 0)
+                            k1_gb_per_s: k1 > 0 ? bytes / k1 / 1e6 : 0, k64_gmac_per_s: k64 > 0 ? macs / k64 / 1e6 : 0,
+                            floor_ratio: Dictionary(uniqueKeysWithValues: wide.map { (String($0), floor(1) > 0 ? floor($0) / floor(1) : 0) }))
         }
+        let k1ms = forward["1"] ?? 0
+        let wideRatio = Dictionary(uniqueKeysWithValues: wide.map { (String($0), k1ms > 0 ? (forward[String($0)] ?? 0) / k1ms : 0) })
         let report = Report(model: m.displayName, threads: threads,
                             prompt_tokens_per_s: Double(promptTokens) / (prompt / 1000),
                             decode_tokens_per_s: Double(decodeTokens) / (decode / 1000),
                             forward_ms: forward, peak_rss_mb: rss, breakdown_ms: breakdown,
-                            roofline: roof)
+                            roofline: roof, wide_pass_ratio: wideRatio)
         if output.json {
             let enc = JSONEncoder()
             enc.outputFormatting = [.sortedKeys]
@@ -135,13 +156,21 @@ struct BenchEngineCommand: ParsableCommand {
             let ms = forward[String(k)] ?? 0
             print(String(format: "forward k=%-2d after %d: %7.2f ms  (%.2f ms/position)", k, prefix, ms, ms / Double(k)))
         }
+        print("wide passes (Jacobi verifies k positions in one): " + wide.map { k in
+            String(format: "k=%d costs %.2fx k=1", k, wideRatio[String(k)] ?? 0) }.joined(separator: ", ")
+            + (roof.map { r in "; roofline floor " + wide.map { String(format: "%.2fx", r.floor_ratio[String($0)] ?? 0) }.joined(separator: ", ") } ?? ""))
         print(String(format: "peak RSS: %.0f MB", report.peak_rss_mb))
         if let r = roof {
-            print(String(format: "roofline: read %.1f GB/s, peak VNNI %.0f G multiply-adds/s (measured, %d threads)",
-                         r.read_gb_per_s, r.peak_vnni_gmac_per_s, threads))
+            if m is LlamaModel {
+                print(String(format: "roofline: read %.1f GB/s, peak VNNI %.0f G multiply-adds/s (measured, %d threads)",
+                             r.read_gb_per_s, r.peak_vnni_gmac_per_s, threads))
+            } else {
+                print(String(format: "roofline: read %.1f GB/s (1 thread, a buffer the size of the weights: cache-resident), peak F32 FMA %.0f G multiply-adds/s (measured, 1 thread: the image model's)",
+                             r.read_gb_per_s, r.peak_fma_gmac_per_s))
+            }
             print(String(format: "  one position: %.1f MB of weights -> memory floor %.2f ms; measured %.2f ms (%.1f GB/s)",
                          r.weight_mb_per_forward, r.memory_floor_ms, r.k1_ms, r.k1_gb_per_s))
-            print(String(format: "  many positions: %.3f G multiply-adds each -> compute floor %.3f ms; measured %.3f ms at k=64 (%.0f G/s)",
+            print(String(format: "  many positions: %.4f G multiply-adds each -> compute floor %.3f ms; measured %.3f ms at k=64 (%.0f G/s)",
                          r.gmac_per_position, r.compute_floor_ms_per_position, r.k64_ms_per_position, r.k64_gmac_per_s))
         }
         for (k, ops) in (breakdown ?? [:]).sorted(by: { Int($0.key)! < Int($1.key)! }) {
