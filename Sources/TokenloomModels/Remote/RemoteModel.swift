@@ -28,6 +28,8 @@ public final class RemoteModel: CausalModel, @unchecked Sendable {
     public var isCancelled: @Sendable () -> Bool
     /// Wall time of the requests so far, and how many there were.
     public private(set) var requestMs: [Double] = []
+    /// The token ids of the last request (the prefix and the inputs).
+    public private(set) var lastSequence: [Int] = []
     /// Text keys of top_logprobs that name several token ids (dropped from the rows) so far.
     public private(set) var ambiguousKeys = 0
     /// Test-only mutant: leave out the named mass, so p is renormalised inside the top K (wrong for
@@ -60,6 +62,7 @@ public final class RemoteModel: CausalModel, @unchecked Sendable {
         guard n + new.count <= contextLength else { throw ModelError.contextFull(needed: n + new.count, context: contextLength) }
         let seq = Array(cache.tokens.prefix(n)) + new                    // [L] the whole sequence
         let t0 = MonotonicClock.ms()
+        lastSequence = seq
         let answer = try complete(seq)
         requestMs.append(MonotonicClock.ms() - t0)
         let logits = try rows(answer, seq: seq, from: n)

@@ -1,0 +1,194 @@
+// The remote model against real servers on loopback, both computing with llama.cpp on SmolLM2:
+//  - llama_cpp.server (llama-cpp-python's own, started with --logits_all true): it takes text, so it
+//    is exact where the ids' text re-tokenises to them and refuses, with the round-trip error, where
+//    it does not;
+//  - Tests/reference/llama_id_server.py: llama.cpp behind vLLM's id dialect, so any token sequence
+//    can be verified.
+// Greedy AR, Jacobi and Lookahead through them give local AR's tokens except at near-ties (the local
+// top-two margin < 0.1 where they part: two 8-bit engines), and SJD's acceptance decisions match the
+// local model's wherever its p(x) leaves the decision on the same side of u.
+// .ci/run makes the venv (TOKENLOOM_LLAMA_VENV, default ~/.cache/tokenloom-venv-llama).
+import Foundation
+import Testing
+import TokenloomModels
+import TokenloomKernels
+import TokenloomDecoding
+import TokenloomTestSupport
+
+@Suite(.serialized) struct LiveServerTests {
+    static var venv: String {
+        if let v = ProcessInfo.processInfo.environment["TOKENLOOM_LLAMA_VENV"], !v.isEmpty { return v }
+        let cache = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? NSHomeDirectory() + "/.cache"
+        return cache + "/tokenloom-venv-llama"
+    }
+
+    static func python() throws -> String {
+        let p = venv + "/bin/python"
+        guard FileManager.default.isExecutableFile(atPath: p) else {
+            throw Failure("no llama-cpp-python venv at \(venv): run .ci/run, or python3 -m venv \(venv) && \(venv)/bin/pip install 'llama-cpp-python[server]' numpy")
+        }
+        return p
+    }
+
+    struct Failure: Error, CustomStringConvertible { let description: String; init(_ d: String) { description = d } }
+
+    static var referenceDir: String { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path + "/reference" }
+
+    static func start(_ args: [String], dir: String, name: String) throws -> ServerProcess {
+        let port = try ServerProcess.freePort()
+        let argv = try [python()] + args.map { $0 == "PORT" ? String(port) : $0 }
+        return try ServerProcess(argv, port: port, logPath: dir + "/\(name).log", timeout: 120)
+    }
+
+    static func idServer(dir: String) throws -> ServerProcess {
+        try start([referenceDir + "/llama_id_server.py", try TestModels.smolLM2(), "--port", "PORT", "--threads", "2"], dir: dir, name: "id-server")
+    }
+
+    static func llamaCppServer(dir: String, logitsAll: Bool = true) throws -> ServerProcess {
+        try start(["-m", "llama_cpp.server", "--model", try TestModels.smolLM2(), "--model_alias", "smol", "--host", "127.0.0.1",
+                   "--port", "PORT", "--n_threads", "2", "--logits_all", logitsAll ? "true" : "false"], dir: dir, name: "llama-cpp-server")
+    }
+
+    static func tempDir() throws -> String {
+        let d = NSTemporaryDirectory() + "tokenloom-live-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        return d
+    }
+
+    static func local() throws -> (CausalModel, any GGUFTokenizer) {
+        let path = try TestModels.smolLM2()
+        return (try ModelLoader.load(path: path, threads: 2, cacheCapacity: 1024), try TokenizerLoader.load(from: try GGUFFile(path: path)))
+    }
+
+    static func remote(_ s: ServerProcess, _ tok: any GGUFTokenizer, flavour: ServerFlavour) throws -> RemoteModel {
+        try RemoteModel(endpoint: try RemoteEndpoint("http://127.0.0.1:\(s.port)/v1#smol"), tokenizer: tok,
+                        options: RemoteOptions(flavour: flavour, connectTimeout: 5, requestTimeout: 120), contextLength: 2048)
+    }
+
+    /// Where `a` and `b` first differ, the local model's top-two logit margin there; nil when equal.
+    static func partingMargin(_ a: [Int], _ b: [Int], prompt: [Int], model: CausalModel) throws -> Double? {
+        guard let i = zip(a, b).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset else {
+            return a.count == b.count || min(a.count, b.count) == 0 ? nil : nil
+        }
+        let row = try model.forward(tokens: prompt + Array(a.prefix(i)), cache: model.makeCache()).row(prompt.count + i - 1)
+        let sorted = row.sorted(by: >)
+        return Double(sorted[0] - sorted[1])
+    }
+
+    static let prompts = [
+        "The old lighthouse keeper climbed the stairs every evening, and on the night of the storm",
+        "def fibonacci(n):\n    \"\"\"Return the n-th Fibonacci number.\"\"\"\n",
+        "<|im_start|>user\nGive me three tips for learning to cook.<|im_end|>\n<|im_start|>assistant\n",
+    ]
+
+    @Test func greedyDecodersThroughLlamaCppEqualLocalARExceptAtNearTies() throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let server = try Self.idServer(dir: dir)
+        defer { server.stop() }
+        let (model, tok) = try Self.local()
+        let remote = try Self.remote(server, tok, flavour: .vllm)
+        for text in Self.prompts {
+            let prompt = tok.encode(text, addSpecial: true)
+            let s = DecodeSettings(maxNewTokens: 32, isEnd: { tok.isEndOfGeneration($0) })
+            let ar = try AutoregressiveDecoder(model: model, prompt: prompt, settings: s)
+            while !ar.isFinished { _ = try ar.step() }
+            for d in [try AutoregressiveDecoder(model: remote, prompt: prompt, settings: s) as Decoder,
+                      try JacobiDecoder(model: remote, prompt: prompt, settings: s),
+                      try LookaheadDecoder(model: remote, prompt: prompt, settings: s)] {
+                while !d.isFinished { _ = try d.step() }
+                if let margin = try Self.partingMargin(d.generated, ar.generated, prompt: prompt, model: model) {
+                    #expect(margin < 0.1, "\(d.name) parts from local AR at a margin of \(margin): \(tok.decode(d.generated).debugDescription)")
+                } else {
+                    #expect(d.generated == ar.generated)
+                }
+            }
+        }
+    }
+
+    @Test func sjdAcceptanceDecisionsMatchTheLocalModels() throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let server = try Self.idServer(dir: dir)
+        defer { server.stop() }
+        let (model, tok) = try Self.local()
+        let remote = try Self.remote(server, tok, flavour: .vllm)
+        let prompt = tok.encode(Self.prompts[2], addSpecial: true)
+        let s = DecodeSettings(maxNewTokens: 24, sampler: SamplerSettings(temperature: 1), seed: 5, isEnd: { tok.isEndOfGeneration($0) })
+        let sjd = try SJDDecoder(model: remote, prompt: prompt, settings: s, window: 6)
+        var compared = 0, same = 0, straddled = 0
+        while !sjd.isFinished {
+            let events = try sjd.step()
+            let sent = remote.lastSequence
+            var localRows: Logits?
+            for e in events {
+                switch e {
+                case .accept(let pos, let x, let p, let q, let u), .reject(let pos, let x, let p, let q, let u):
+                    #expect(sent[pos] == x)
+                    if localRows == nil { localRows = try model.forward(tokens: sent, cache: model.makeCache()) }   // [sent, vocab]
+                    let pLocal = Double(Sampler.softmax(localRows!.row(pos - 1))[x])
+                    let remoteSays = u < min(1, p / q), localSays = u < min(1, pLocal / q)
+                    if remoteSays == localSays { same += 1 } else { straddled += 1 }
+                    compared += 1
+                    // The decision the trace shows is the one its own numbers give.
+                    let accepted: Bool = { if case .accept = e { return true }; return false }()
+                    #expect(remoteSays == accepted)
+                default: break
+                }
+            }
+        }
+        #expect(compared >= 5)
+        #expect(straddled <= 1, "the engines' p(x) put u on different sides \(straddled) times of \(compared)")
+    }
+
+    @Test func llamaCppServerIsExactWhereTheTextRoundTripsAndRefusesElsewhere() throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let server = try Self.llamaCppServer(dir: dir)
+        defer { server.stop() }
+        let (model, tok) = try Self.local()
+        let remote = try Self.remote(server, tok, flavour: .llamacppPython)
+        let prompt = tok.encode(Self.prompts[2], addSpecial: true)
+        let s = DecodeSettings(maxNewTokens: 10, isEnd: { tok.isEndOfGeneration($0) })
+        let local = try AutoregressiveDecoder(model: model, prompt: prompt, settings: s)
+        while !local.isFinished { _ = try local.step() }
+        #expect(tok.encode(remote.promptText(prompt + local.generated), addSpecial: true) == prompt + local.generated)
+        let ar = try AutoregressiveDecoder(model: remote, prompt: prompt, settings: s)
+        while !ar.isFinished { _ = try ar.step() }
+        if let margin = try Self.partingMargin(ar.generated, local.generated, prompt: prompt, model: model) {
+            #expect(margin < 0.1)
+        } else {
+            #expect(ar.generated == local.generated)
+        }
+        // " Paris." "\n" "\n": the text "\n\n" comes back as one token.
+        let france = tok.encode("The capital of France is", addSpecial: true)
+        let arFrance = try AutoregressiveDecoder(model: try Self.remote(server, tok, flavour: .llamacppPython), prompt: france,
+                                                 settings: DecodeSettings(maxNewTokens: 8, isEnd: { tok.isEndOfGeneration($0) }))
+        do {
+            while !arFrance.isFinished { _ = try arFrance.step() }
+            Issue.record("no round-trip error: \(tok.decode(arFrance.generated).debugDescription)")
+        } catch let e as RemoteError {
+            guard case .roundTrip = e else { Issue.record("\(e)"); return }
+            let seq = france + arFrance.generated
+            #expect(tok.encode(remote.promptText(seq), addSpecial: true) == seq, "it stopped before the first sequence that does not round-trip")
+        }
+    }
+
+    @Test func llamaCppServerWithoutLogitsAllNamesTheFlag() throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let server = try Self.llamaCppServer(dir: dir, logitsAll: false)
+        defer { server.stop() }
+        let (_, tok) = try Self.local()
+        let remote = try Self.remote(server, tok, flavour: nil ?? .llamacppPython)
+        #expect(throws: RemoteError.noPromptLogprobs("start llama-cpp-python's server with --logits_all true")) {
+            _ = try remote.forward(tokens: tok.encode("Hello there", addSpecial: true), cache: remote.makeCache())
+        }
+        // Detected without --server.
+        let detected = try RemoteModel(endpoint: try RemoteEndpoint("http://127.0.0.1:\(server.port)/v1#smol"), tokenizer: tok)
+        #expect(detected.flavour == .llamacppPython)
+        #expect(throws: RemoteError.modelNotServed("llama-70b", served: ["smol"])) {
+            _ = try RemoteModel(endpoint: try RemoteEndpoint("http://127.0.0.1:\(server.port)/v1#llama-70b"), tokenizer: tok)
+        }
+    }
+}
