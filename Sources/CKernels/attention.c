@@ -125,7 +125,8 @@ void tl_attention(const float *q, const float *K, const float *V, int64_t n0, in
                   int64_t H, int64_t Hkv, int64_t hd, float scale, float *out,
                   float *scratch, int64_t h0, int64_t h1) {
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-    if (hd % 16 == 0 && hd <= 256 && tl_simd_cpu_ok()) {
+    // AVX-512 only; a forced path (TOKENLOOM_ISA) governs attention too.
+    if (hd % 16 == 0 && hd <= 256 && tl_isa_active() == TL_ISA_AVX512) {
         attention_simd(q, K, V, n0, k, H, Hkv, hd, scale, out, scratch, h0, h1);
         return;
     }
