@@ -100,9 +100,12 @@ static void read_env(void) {
                  "TOKENLOOM_ISA=%.40s names no kernel path (use avx512, avx2, avxvnni, avx2-novnni, neon, "
                  "neon-dot, neon-nodot or scalar)", e);
     } else if (!tl_isa_supported(isa)) {
+        char can[96] = "";
+        for (int i = TL_ISA_COUNT - 1; i >= TL_ISA_SCALAR; i--)
+            if (tl_isa_supported(i)) { if (*can) strcat(can, ", "); strcat(can, tl_isa_name(i)); }
         env_isa = -1;
         snprintf(env_error, sizeof env_error, "TOKENLOOM_ISA=%.40s: this CPU (or this build) cannot run the %s "
-                 "path; it can run %s", e, tl_isa_description(isa), tl_isa_name(tl_isa_best()));
+                 "path; it can run %s", e, tl_isa_description(isa), can);
     } else {
         env_isa = isa;
     }
