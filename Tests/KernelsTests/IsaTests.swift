@@ -1,7 +1,8 @@
 // Every kernel path this CPU can run gives bit for bit the y of the scalar reference: random and
 // extreme weights and activations, k = 1...17 positions, 1...3 threads, a last unpaired block and
-// Q4_1's m term past 16 blocks. The paths this CPU lacks (NEON here, or AVX on ARM) are checked by the
-// C harness Tests/ckernels-cross/run.sh, natively and under qemu-aarch64, which the last test runs.
+// Q4_1's m term past 16 blocks; the float path, the quantisation and attention too. The paths this
+// CPU lacks (NEON here, or AVX on ARM) are checked by the C harness Tests/ckernels-cross/run.sh,
+// natively and under qemu-aarch64, which the last test runs.
 import Foundation
 import Testing
 @testable import TokenloomKernels
@@ -127,6 +128,30 @@ import TokenloomTestSupport
                     && a.isum[$0] == b.isum[$0] && a.dxs[$0].bitPattern == b.dxs[$0].bitPattern
             }, "\(path.name) \(fill): scales")
         }
+    }
+
+    /// Attention: heads of a multiple of 16 (each path's SIMD code; 8 keys at a time past 8 on AVX-512)
+    /// and of 40 (the scalar code on every path), a cache prefix and k new positions.
+    @Test(arguments: paths)
+    func attentionEqualsScalarBitForBit(path: KernelPath) {
+        var rng = SeededRandom(11)
+        var bad: [String] = []
+        for hd in [16, 64, 128, 256, 40] {
+            for (n0, k) in [(0, 1), (0, 9), (5, 3), (37, 1), (37, 17)] {
+                let H = 6, Hkv = hd == 64 ? 2 : 3, T = n0 + k
+                let q = (0..<(k * H * hd)).map { _ in rng.normal() }
+                let K = (0..<(T * Hkv * hd)).map { _ in rng.normal() }, V = (0..<(T * Hkv * hd)).map { _ in rng.normal() }
+                var ref = [Float](repeating: .nan, count: k * H * hd), got = ref, scratch = [Float](repeating: 0, count: T)
+                #expect(tl_attention_isa(KernelPath.scalar.rawValue, q, K, V, Int64(n0), Int64(k), Int64(H), Int64(Hkv),
+                                         Int64(hd), 0.125, &ref, &scratch, 0, Int64(H)) == 0)
+                #expect(tl_attention_isa(path.rawValue, q, K, V, Int64(n0), Int64(k), Int64(H), Int64(Hkv),
+                                         Int64(hd), 0.125, &got, &scratch, 0, Int64(H)) == 0)
+                for i in 0..<ref.count where got[i].bitPattern != ref[i].bitPattern {
+                    bad.append("\(path.name) hd=\(hd) n0=\(n0) k=\(k) [\(i)]: \(got[i]) vs scalar \(ref[i])")
+                }
+            }
+        }
+        #expect(bad.isEmpty, "\(bad.count) values differ, e.g. \(bad.prefix(3))")
     }
 
     /// A path this CPU lacks is refused (-2), never run as another; names round-trip.

@@ -1,8 +1,8 @@
 // test_kernels: every kernel path this CPU runs against the scalar reference, bit for bit.
 //   y [k, rows] = x [k, cols] . W [rows, cols]^T   for Q4_0 / Q4_1 / Q8_0 (integer path) and F32 / F16
 //   (float path), random and extreme weights and activations, k = 1..17, threads 1..3, column counts
-//   with a last unpaired block and a Q4_1 m-term tail; also tl_quantize_q8 per path and tl_fmaf_ref
-//   against the C library's fmaf. Built natively and for aarch64 (run under qemu) by run.sh.
+//   with a last unpaired block and a Q4_1 m-term tail; also tl_quantize_q8 and attention per path, and
+//   tl_fmaf_ref against the C library's fmaf. Built natively and for aarch64 (run under qemu) by run.sh.
 // Usage: test_kernels [expected path names...]  (each must be supported here, or the run fails)
 // Prints one line per path and exits 1 on the first kind of mismatch.
 #include "ckernels.h"
@@ -148,6 +148,38 @@ static long check_quantize(int isa) {
     return bad;
 }
 
+// Attention on path isa == scalar: heads of 16 ... 256 (SIMD code) and 40 (scalar code on every path),
+// grouped queries, a cache prefix n0 and k new positions.
+static long check_attention(int isa) {
+    long bad = 0, cases = 0;
+    const int64_t hds[] = {16, 64, 128, 256, 40};
+    for (int c = 0; c < 5; c++) {
+        const int64_t hd = hds[c], H = 6, Hkv = c % 2 ? 2 : 3;
+        const int64_t n0s[] = {0, 5, 37};
+        for (int a = 0; a < 3; a++) {
+            for (int64_t k = 1; k <= 9; k += 4) {
+                const int64_t n0 = n0s[a], T = n0 + k;
+                float *q = malloc((size_t)(k * H * hd) * 4), *K = malloc((size_t)(T * Hkv * hd) * 4), *V = malloc((size_t)(T * Hkv * hd) * 4);
+                float *o1 = malloc((size_t)(k * H * hd) * 4), *o2 = malloc((size_t)(k * H * hd) * 4), *scr = malloc((size_t)T * 4);
+                for (int64_t i = 0; i < k * H * hd; i++) q[i] = (uniform() - 0.5f) * 4;
+                for (int64_t i = 0; i < T * Hkv * hd; i++) { K[i] = (uniform() - 0.5f) * 4; V[i] = (uniform() - 0.5f) * 2; }
+                tl_attention_isa(TL_ISA_SCALAR, q, K, V, n0, k, H, Hkv, hd, 0.125f, o1, scr, 0, H);
+                if (tl_attention_isa(isa, q, K, V, n0, k, H, Hkv, hd, 0.125f, o2, scr, 0, H) != 0) { printf("attention failed to run\n"); exit(2); }
+                for (int64_t i = 0; i < k * H * hd; i++)
+                    if (f2u(o1[i]) != f2u(o2[i])) {
+                        if (bad < 3) printf("  MISMATCH attention %s hd=%lld n0=%lld k=%lld [%lld]: %.9g vs scalar %.9g\n", tl_isa_name(isa),
+                                            (long long)hd, (long long)n0, (long long)k, (long long)i, o2[i], o1[i]);
+                        bad++;
+                    }
+                cases++;
+                free(q); free(K); free(V); free(o1); free(o2); free(scr);
+            }
+        }
+    }
+    printf("%-12s attention: %ld cases, %ld mismatching values\n", tl_isa_name(isa), cases, bad);
+    return bad;
+}
+
 // tl_fmaf_ref == the C library's fmaf (a hardware fma on aarch64 and FMA x86 CPUs) on random values
 // of mixed magnitudes, ties and signed zeros.
 static long check_fma(void) {
@@ -181,7 +213,7 @@ int main(int argc, char **argv) {
     const int types[] = {TL_Q4_0, TL_Q4_1, TL_Q8_0, TL_F32, TL_F16};
     for (int isa = TL_ISA_SCALAR + 1; isa < TL_ISA_COUNT; isa++) {
         if (!tl_isa_supported(isa)) { printf("%-12s not supported here: skipped\n", tl_isa_name(isa)); continue; }
-        long cases = 0, mism = check_quantize(isa);
+        long cases = 0, mism = check_quantize(isa) + check_attention(isa);
         for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
             const int type = types[t], integer = tl_uses_q8(type);
             // Column counts: one block, a last unpaired block, even, and Q4_1's m term past 16 blocks.

@@ -158,5 +158,10 @@ double tl_measure_vnni_peak(int threads, int reps);
 void tl_attention(const float *q, const float *K, const float *V, int64_t n0, int64_t k,
                   int64_t H, int64_t Hkv, int64_t hd, float scale, float *out,
                   float *scratch, int64_t h0, int64_t h1);
+/// tl_attention on path `isa` (0 ok, -2 when this CPU cannot run it). For tests: every path gives the
+/// same bits (heads of a multiple of 16 have SIMD code; others take the scalar code on every path).
+int tl_attention_isa(int isa, const float *q, const float *K, const float *V, int64_t n0, int64_t k,
+                     int64_t H, int64_t Hkv, int64_t hd, float scale, float *out,
+                     float *scratch, int64_t h0, int64_t h1);
 
 #endif
