@@ -34,8 +34,12 @@ void K(rows_group)(const int type, const int J, const tl_matrix *w, const tl_act
         for (int jj = 0; jj < J; jj++) { lo[jj] = _mm256_setzero_ps(); hi[jj] = _mm256_setzero_ps(); }
         for (int64_t b = 0; b < nb; b++) {
             const uint8_t *blk = row + b * bs;
-            const float dw = tl_fp16_to_fp32((uint16_t)(blk[0] | blk[1] << 8));
-            if (type == TL_Q4_1) mrow[b] = tl_fp16_to_fp32((uint16_t)(blk[2] | blk[3] << 8));
+            // d (and Q4_1's m) with F16C: exact, as every fp16 -> fp32 conversion is.
+            uint32_t dm = (uint32_t)blk[0] | (uint32_t)blk[1] << 8;
+            if (type == TL_Q4_1) dm |= ((uint32_t)blk[2] | (uint32_t)blk[3] << 8) << 16;
+            const __m128 dmf = _mm_cvtph_ps(_mm_cvtsi32_si128((int)dm));
+            const float dw = _mm_cvtss_f32(dmf);
+            if (type == TL_Q4_1) mrow[b] = _mm_cvtss_f32(_mm_movehdup_ps(dmf));
             __m256i wv;                                 // 32 weights in the activations' order
             if (type == TL_Q8_0) {
                 wv = _mm256_loadu_si256((const __m256i *)(const void *)(blk + 2));

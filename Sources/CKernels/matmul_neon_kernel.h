@@ -31,8 +31,12 @@ void K(rows_group)(const int type, const int J, const tl_matrix *w, const tl_act
             for (int i = 0; i < 4; i++) acc[jj][i] = vdupq_n_f32(0);
         for (int64_t b = 0; b < nb; b++) {
             const uint8_t *blk = row + b * bs;
-            const float dw = tl_fp16_to_fp32((uint16_t)(blk[0] | blk[1] << 8));
-            if (type == TL_Q4_1) mrow[b] = tl_fp16_to_fp32((uint16_t)(blk[2] | blk[3] << 8));
+            // d (and Q4_1's m) with the fp16 conversion instruction: exact, as every fp16 -> fp32 is.
+            uint16x4_t hv = vdup_n_u16((uint16_t)(blk[0] | blk[1] << 8));
+            if (type == TL_Q4_1) hv = vset_lane_u16((uint16_t)(blk[2] | blk[3] << 8), hv, 1);
+            const float32x4_t dmf = vcvt_f32_f16(vreinterpret_f16_u16(hv));
+            const float dw = vgetq_lane_f32(dmf, 0);
+            if (type == TL_Q4_1) mrow[b] = vgetq_lane_f32(dmf, 1);
             int8x16_t w0, w1;                                 // elements 0..15, 16..31 (signed)
             if (type == TL_Q8_0) {
                 w0 = vld1q_s8((const int8_t *)(blk + 2)); w1 = vld1q_s8((const int8_t *)(blk + 18));

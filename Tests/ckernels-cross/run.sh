@@ -33,6 +33,13 @@ if ! command -v aarch64-linux-gnu-gcc >/dev/null || ! command -v qemu-aarch64 >/
     exit 0
 fi
 sysroot=${TL_AARCH64_SYSROOT:-/usr/aarch64-linux-gnu}
+if command -v clang >/dev/null; then
+    echo "== aarch64 with clang (the Swift toolchain's C compiler): compiles without warnings"
+    for f in $files; do
+        # shellcheck disable=SC2086
+        clang --target=aarch64-linux-gnu --sysroot="$sysroot" -isystem "$sysroot/include" $flags -Werror -c "$f" -o "$tmp/clang.o"
+    done
+fi
 echo "== aarch64, -march=armv8.2-a+dotprod, qemu -cpu max"
 # shellcheck disable=SC2086
 aarch64-linux-gnu-gcc $flags -march=armv8.2-a+dotprod $files -o "$tmp/arm-dot" -pthread -lm
