@@ -1,5 +1,5 @@
-// ckernels: the hot loops of tokenloom's CPU engine in C, so they can use AVX2 / AVX-512 VNNI
-// intrinsics (chosen at run time) with a portable scalar path that the tests hold them equal to.
+// ckernels: the hot loops of tokenloom's CPU engine in C, so they can use AVX-512 VNNI, AVX2 or NEON
+// intrinsics (chosen at run time) with a portable scalar path that the tests hold them equal to, bit for bit.
 #ifndef TOKENLOOM_CKERNELS_H
 #define TOKENLOOM_CKERNELS_H
 
