@@ -8,6 +8,7 @@
 // AVX-512 order, 16 lanes (lane l takes the elements i % 16 == l; the first product rounded alone,
 // the rest fma'd; then matmul.c's reduce16), and out[i] = fma(w_t, V[t, i], out[i]) for t in order.
 #include "ckernels.h"
+#include "fma_ref.h"
 #include <math.h>
 #include <stdlib.h>
 
@@ -16,7 +17,7 @@ static float score16(const float *q, const float *k, int64_t hd) {
     float v[16], h[8], f[4];
     for (int l = 0; l < 16; l++) v[l] = q[l] * k[l];
     for (int64_t c = 16; c < hd; c += 16)
-        for (int l = 0; l < 16; l++) v[l] = tl_fmaf_ref(q[c + l], k[c + l], v[l]);
+        tl_fma_lanes_ref(q + c, k + c, v, 16);
     for (int i = 0; i < 8; i++) h[i] = v[i] + v[i + 8];
     for (int i = 0; i < 4; i++) f[i] = h[i] + h[i + 4];
     return (f[0] + f[2]) + (f[1] + f[3]);
@@ -49,7 +50,11 @@ static void attention_scalar(const float *q, const float *K, const float *V, int
             for (int64_t t = 0; t < T; t++) {
                 const float wt = scratch[t] * inv;
                 const float *vt = V + t * kvdim + g * hd;
-                if (lanes16) for (int64_t i = 0; i < hd; i++) o[i] = tl_fmaf_ref(wt, vt[i], o[i]);
+                if (lanes16) {
+                    float wv[16];
+                    for (int l = 0; l < 16; l++) wv[l] = wt;
+                    for (int64_t i = 0; i < hd; i += 16) tl_fma_lanes_ref(wv, vt + i, o + i, 16);
+                }
                 else for (int64_t i = 0; i < hd; i++) o[i] += wt * vt[i];
             }
         }

@@ -15,8 +15,10 @@
 //   float path: lane l takes the elements i with i % 16 == l of the whole 16s (fma), then
 //     reduce16, then the tail one fma at a time.
 //   reduce16(v) = (f0 + f2) + (f1 + f3), f[i] = h[i] + h[i+4], h[i] = v[i] + v[i+8]
-// The scalar path spells this out with tl_fmaf_ref (a correctly rounded fma without FMA hardware).
+// The scalar path spells this out with tl_fmaf_ref (fma_ref.h: a correctly rounded fma without FMA
+// hardware).
 #include "ckernels.h"
+#include "fma_ref.h"
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -142,22 +144,7 @@ int tl_uses_q8(int type) { return type == TL_Q4_0 || type == TL_Q4_1 || type == 
 
 // ---- activations ----
 
-float tl_fmaf_ref(float a, float b, float c) {
-    const double p = (double)a * (double)b;                 // exact: 24 + 24 significant bits
-    const double s = p + (double)c;
-    const double t = s - p;
-    const double e = (p - (s - t)) + ((double)c - t);       // TwoSum: p + c == s + e exactly
-    if (e > 0 || e < 0) {
-        // Inexact: round s to odd, so that rounding it to float is one correct rounding, not two.
-        uint64_t u;
-        memcpy(&u, &s, sizeof u);
-        if (!(u & 1)) u += (e > 0) == (s > 0) ? 1 : (uint64_t)-1;
-        double r;
-        memcpy(&r, &u, sizeof r);
-        return (float)r;
-    }
-    return (float)s;
-}
+float tl_fmaf_ref(float a, float b, float c) { return tl_fma_ref_inline(a, b, c); }
 
 int tl_quantize_q8_isa(int isa, const float *x, int64_t n, int8_t *q, float *d, int32_t *isum, float *s,
                        float *dexp, float *dxs) {
@@ -259,13 +246,14 @@ static void rows_q_scalar(const tl_matrix *w, const tl_acts *a, int64_t r0, int6
                     for (int l = 0; l < 16; l++) { wq[l] = (qs[l] & 0xF) - zp; wq[l + 16] = (qs[l] >> 4) - zp; }
                 }
                 const float dwx = h2f(blk) * xd[b];
-                float *lane = acc + 8 * (b & 1);   // block 2p: lanes 0..7, block 2p+1: lanes 8..15
+                float pf[8], dv[8];
                 for (int l = 0; l < 8; l++) {
-                    const int32_t p = wq[4 * l] * x[4 * l] + wq[4 * l + 1] * x[4 * l + 1]
-                                    + wq[4 * l + 2] * x[4 * l + 2] + wq[4 * l + 3] * x[4 * l + 3];
-                    lane[l] = tl_fmaf_ref((float)p, dwx, lane[l]);
+                    pf[l] = (float)(wq[4 * l] * x[4 * l] + wq[4 * l + 1] * x[4 * l + 1]
+                                    + wq[4 * l + 2] * x[4 * l + 2] + wq[4 * l + 3] * x[4 * l + 3]);   // exact
+                    dv[l] = dwx;
                 }
-                if (w->type == TL_Q4_1) m[b % 16] = tl_fmaf_ref(h2f(blk + 2), xs[b], m[b % 16]);
+                tl_fma_lanes_ref(pf, dv, acc + 8 * (b & 1), 8);   // block 2p: lanes 0..7, 2p+1: lanes 8..15
+                if (w->type == TL_Q4_1) m[b % 16] = tl_fma_ref_inline(h2f(blk + 2), xs[b], m[b % 16]);
             }
             y[j * ldy + r] = w->type == TL_Q4_1 ? reduce16(acc) + reduce16(m) : reduce16(acc);
         }
@@ -275,10 +263,9 @@ static void rows_q_scalar(const tl_matrix *w, const tl_acts *a, int64_t r0, int6
 static float dot_f32_scalar(const float *a, const float *b, int64_t n) {
     float s[16] = {0};
     int64_t i = 0;
-    for (; i + 16 <= n; i += 16)
-        for (int l = 0; l < 16; l++) s[l] = tl_fmaf_ref(a[i + l], b[i + l], s[l]);
+    for (; i + 16 <= n; i += 16) tl_fma_lanes_ref(a + i, b + i, s, 16);
     float acc = reduce16(s);
-    for (; i < n; i++) acc = tl_fmaf_ref(a[i], b[i], acc);
+    for (; i < n; i++) acc = tl_fma_ref_inline(a[i], b[i], acc);
     return acc;
 }
 

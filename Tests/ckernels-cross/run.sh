@@ -12,7 +12,7 @@ src="$here/../../Sources/CKernels"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ckernels-cross.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 files="$src/matmul.c $src/matmul_simd.c $src/matmul_avx2.c $src/matmul_neon.c $src/dequant.c $src/pool.c $src/attention.c $src/roofline.c $here/test_kernels.c"
-flags="-O3 -std=gnu11 -I$src/include -Wall -Wno-unused-function"
+flags="-O3 -std=gnu11 -I$src/include -I$src -Wall -Wno-unused-function"
 
 echo "== native ($(uname -m), ${CC:-cc})"
 # shellcheck disable=SC2086

@@ -6,6 +6,7 @@
 // Usage: test_kernels [expected path names...]  (each must be supported here, or the run fails)
 // Prints one line per path and exits 1 on the first kind of mismatch.
 #include "ckernels.h"
+#include "fma_ref.h"   // the scalar reference's batched fma (Sources/CKernels)
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,7 +184,9 @@ static long check_attention(int isa) {
 // tl_fmaf_ref == the C library's fmaf (a hardware fma on aarch64 and FMA x86 CPUs) on random values
 // of mixed magnitudes, ties and signed zeros.
 static long check_fma(void) {
-    long bad = 0;
+    long bad = 0, hard = 0;   // hard: cases where rounding to double then float is wrong
+    // The plain midpoint: 1 + 2^-24 + 2^-60 must round up to 1 + 2^-23 (rounding twice gives 1).
+    if (tl_fmaf_ref(ldexpf(4097.f, -30), ldexpf(16773121.f, -30), 1.f) != 1.f + 0x1p-23f) { printf("  MISMATCH midpoint\n"); bad++; }
     for (int i = 0; i < 200000; i++) {
         float v[3];
         for (int j = 0; j < 3; j++) {
@@ -194,9 +197,30 @@ static long check_fma(void) {
             if (isnan(v[j]) || isinf(v[j])) v[j] = 1.5f;
         }
         if (i % 7 == 0) v[2] = -(v[0] * v[1]);   // near-cancellation
+        if (i % 5 == 0) {
+            // p + c a hair off a float midpoint, below double's precision: 4097 * 16773121 = 2^36 + 1, so
+            // p = +-2^-24 c (1 + 2^-36) and the sum rounded to double first lands exactly on the midpoint.
+            const float c = ldexpf(1.f + (float)(next() % 64) / 64.f, (int)(next() % 200) - 100);
+            v[0] = ldexpf(4097.f, -30) * ((next() & 1) ? -1.f : 1.f);
+            v[1] = ldexpf(16773121.f, -30 + ilogbf(c));
+            v[2] = (next() & 1) ? -c : c;
+        } else if (i % 11 == 0) {
+            // Float-subnormal sums: c = n 2^-149, p = +-2^-150 (1 + 2^-36), half a subnormal step.
+            v[0] = ldexpf(4097.f, -100) * ((next() & 1) ? -1.f : 1.f);
+            v[1] = ldexpf(16773121.f, -86);
+            v[2] = ldexpf((float)(next() % 4096), -149) * ((next() & 1) ? -1.f : 1.f);
+        }
+        float la[16], lb[16], lc[16];   // the batched form, with this triple in one of 16 lanes
+        for (int l = 0; l < 16; l++) { la[l] = 1.f + (float)l; lb[l] = 0.25f; lc[l] = (float)l; }
+        la[i % 16] = v[0]; lb[i % 16] = v[1]; lc[i % 16] = v[2];
+        tl_fma_lanes_ref(la, lb, lc, 16);
         const float a = tl_fmaf_ref(v[0], v[1], v[2]), b = fmaf(v[0], v[1], v[2]);
+        if (f2u(lc[i % 16]) != f2u(b)) { if (bad < 3) printf("  MISMATCH batched fma(%a, %a, %a): %a vs %a\n", v[0], v[1], v[2], lc[i % 16], b); bad++; }
+        if (i % 5 == 0 && (float)((double)v[0] * v[1] + v[2]) != b) hard++;
         if (f2u(a) != f2u(b)) { if (bad < 3) printf("  MISMATCH fma(%a, %a, %a): %a vs %a\n", v[0], v[1], v[2], a, b); bad++; }
     }
+    printf("tl_fmaf_ref vs fmaf: 200000 triples, %ld of them where rounding to double first goes wrong\n", hard);
+    if (hard < 100) { printf("  too few: the test lost its power\n"); bad++; }
     return bad;
 }
 
