@@ -72,8 +72,9 @@ int tl_isa_best(void) {
 }
 
 const char *tl_isa_name(int isa) {
-    if (isa == TL_ISA_AVX2) return "avx2";   // what TOKENLOOM_ISA=avx2 picks on a CPU without AVX-VNNI
-    if (isa == TL_ISA_NEON) return "neon";
+    // "avx2" / "neon" where that name picks this path (no AVX-VNNI / no sdot): names round-trip.
+    if (isa == TL_ISA_AVX2 && !tl_isa_supported(TL_ISA_AVXVNNI)) return "avx2";
+    if (isa == TL_ISA_NEON && !tl_isa_supported(TL_ISA_NEON_DOT)) return "neon";
     return isa > 0 && isa < TL_ISA_COUNT ? isa_names[isa] : NULL;
 }
 

@@ -39,8 +39,9 @@ int tl_isa_forced(void);
 /// Forces the active path (a TL_ISA_* value, or TL_ISA_BEST to go back to TOKENLOOM_ISA / the best).
 /// Returns 0, or -1 when this CPU cannot run it (nothing changes).
 int tl_isa_force(int isa);
-/// A path's name as TOKENLOOM_ISA takes it: "scalar", "avx2", "avxvnni", "avx512", "neon", "neon-dot".
-/// Also accepted by tl_isa_parse: "avx2-novnni" (AVX2 without AVX-VNNI) and "neon-nodot". NULL if unknown.
+/// A path's name as TOKENLOOM_ISA takes it (tl_isa_parse(tl_isa_name(p)) == p): "scalar", "avx512",
+/// "avxvnni", "neon-dot", and "avx2" / "neon" for the plain AVX2 / NEON paths on CPUs without AVX-VNNI /
+/// sdot, else "avx2-novnni" / "neon-nodot". NULL if unknown.
 const char *tl_isa_name(int isa);
 /// What the path uses, for people: "avx2+fma+f16c (vpmaddubsw)".
 const char *tl_isa_description(int isa);
