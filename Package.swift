@@ -20,7 +20,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CNcursesw", pkgConfig: "ncursesw",
                        providers: [.apt(["libncursesw5-dev"])]),
-        // The engine's intrinsics (AVX-512 VNNI chosen at run time, scalar fallback); -O3 even in debug.
+        // The engine's intrinsics (AVX-512 VNNI, AVX2, NEON or scalar, chosen at run time); -O3 even in debug.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "TokenloomKernels", dependencies: ["CKernels"], swiftSettings: hotLoopFlags),
         .target(name: "TokenloomModels", dependencies: ["TokenloomKernels"],
@@ -47,7 +47,7 @@ let package = Package(
         .executableTarget(name: "tokenloom-fuzz", dependencies: [
             "TokenloomModels", "TokenloomKernels", "TokenloomDecoding", "TokenloomSession", "TokenloomTUI", "TokenloomTestSupport",
         ]),
-        .testTarget(name: "KernelsTests", dependencies: ["TokenloomKernels"], exclude: ["Fixtures"]),
+        .testTarget(name: "KernelsTests", dependencies: ["TokenloomKernels", "TokenloomTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelsTests", dependencies: ["TokenloomModels", "TokenloomKernels", "TokenloomTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DecodingTests", dependencies: ["TokenloomDecoding", "TokenloomModels", "TokenloomTestSupport"]),

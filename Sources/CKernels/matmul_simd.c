@@ -11,6 +11,9 @@
 #include "ckernels.h"
 #include <string.h>
 
+// Every path (matmul_avx2.c, matmul_neon.c, the scalar reference in matmul.c) keeps this kernel's lane
+// order and reductions bit for bit: a change here needs the same change there (KernelsTests/IsaTests).
+
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
 
@@ -267,7 +270,8 @@ TL_TARGET float tl_dot_f32_simd(const float *a, const float *b, int64_t n) {
         s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
     }
     float acc = hsum8(_mm256_add_ps(s0, s1));
-    for (; i < n; i++) acc += a[i] * b[i];
+    // An explicit fma (what clang's contraction made of `acc += a[i] * b[i]`): the order every path keeps.
+    for (; i < n; i++) acc = _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a[i]), _mm_set_ss(b[i]), _mm_set_ss(acc)));
     return acc;
 }
 

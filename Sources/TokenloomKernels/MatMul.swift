@@ -85,7 +85,48 @@ public final class Activations: @unchecked Sendable {
     }
 }
 
+/// A kernel path (instruction set) of the matmul. Every path gives the same bits as `.scalar`.
+public enum KernelPath: Int32, CaseIterable, Sendable, CustomStringConvertible {
+    case scalar = 1       // TL_ISA_SCALAR: portable C, the reference
+    case avx2 = 2         // AVX2 + FMA + F16C, vpmaddubsw
+    case avxVNNI = 3      // AVX2 with AVX-VNNI's vpdpbusd
+    case avx512 = 4       // AVX-512 F/BW/VL + VNNI
+    case neon = 5         // aarch64 NEON, smull
+    case neonDot = 6      // NEON with the dot-product extension
+
+    /// The name TOKENLOOM_ISA and `--isa` take ("avx2", "avx512", "neon-dot", ...).
+    public var name: String { String(cString: tl_isa_name(rawValue)) }
+    /// What it uses, for people: "avx2+fma+f16c (vpmaddubsw)".
+    public var description: String { String(cString: tl_isa_description(rawValue)) }
+    /// Can this CPU (and this build) run it?
+    public var isSupported: Bool { tl_isa_supported(rawValue) != 0 }
+    /// A TOKENLOOM_ISA / `--isa` name: "avx2" and "neon" pick the best AVX2 / NEON variant this CPU has.
+    public init?(name: String) {
+        let v = tl_isa_parse(name)
+        guard v > 0, let p = KernelPath(rawValue: v) else { return nil }
+        self = p
+    }
+    /// The best path this CPU has.
+    public static var best: KernelPath { KernelPath(rawValue: tl_isa_best()) ?? .scalar }
+    /// The paths this CPU can run, best first.
+    public static var supported: [KernelPath] { allCases.filter(\.isSupported).sorted { $0.rawValue > $1.rawValue } }
+}
+
 public enum MatMul {
+    /// The path matmuls run on: TOKENLOOM_ISA's or `force`'s, else the best this CPU has; nil when
+    /// TOKENLOOM_ISA names no path or one this CPU lacks (`isaError` says which; matmuls then stop the
+    /// process with that message rather than fall back silently).
+    public static var isa: KernelPath? { KernelPath(rawValue: tl_isa_active()) }
+    /// Was the path chosen by TOKENLOOM_ISA or `force` (not by the CPU)?
+    public static var isaForced: Bool { tl_isa_forced() != 0 }
+    /// One line saying why TOKENLOOM_ISA cannot be honoured, or nil.
+    public static var isaError: String? { tl_isa_error().map { String(cString: $0) } }
+
+    /// Makes every later matmul run on `path` (nil: back to TOKENLOOM_ISA / the best). False, and
+    /// nothing changes, when this CPU cannot run it.
+    @discardableResult
+    public static func force(_ path: KernelPath?) -> Bool { tl_isa_force(path?.rawValue ?? 0) == 0 }
+
     /// One product of a shared input: W and where its [k, W.rows] result goes.
     public struct Job {
         public let w: WeightMatrix
@@ -94,26 +135,29 @@ public enum MatMul {
     }
 
     /// Runs every job on input `a` (the same k positions), in chunks of rows over `threads` threads
-    /// (a persistent pool; one dispatch for all jobs). `scalar` forces the portable reference path (tests).
-    public static func run(_ jobs: [Job], _ a: Activations, threads: Int, scalar: Bool = false) {
+    /// (a persistent pool; one dispatch for all jobs). `path` picks a kernel path for this call (tests;
+    /// nil: `isa`); `scalar` is `path: .scalar`.
+    public static func run(_ jobs: [Job], _ a: Activations, threads: Int, scalar: Bool = false, path: KernelPath? = nil) {
         for j in jobs { precondition(j.w.cols == a.cols, "matmul: W has \(j.w.cols) columns, x has \(a.cols)") }
         a.prepare(forQ8: jobs.contains { $0.w.usesQ8 })
         var acts = a.cActs
         let mats = jobs.map { $0.w.cMatrix }
         let ys: [UnsafeMutablePointer<Float>?] = jobs.map { $0.y }
-        let impl = scalar ? Int32(TL_IMPL_SCALAR) : Int32(TL_IMPL_BEST)
+        let impl = scalar ? KernelPath.scalar.rawValue : path?.rawValue ?? Int32(TL_ISA_BEST)
         let rc = mats.withUnsafeBufferPointer { m in
             ys.withUnsafeBufferPointer { y in
                 tl_matmul_jobs(m.baseAddress, y.baseAddress, Int32(jobs.count), &acts, Int32(clamping: max(1, threads)), impl)
             }
         }
+        // -2: a path this CPU cannot run (TOKENLOOM_ISA is checked by the CLI before any work starts).
+        precondition(rc != -2, "matmul: " + (isaError ?? "the \(path?.name ?? "chosen") kernel path cannot run on this CPU"))
         precondition(rc == 0, "matmul: unsupported weight type")   // WeightMatrix admits only supported types
     }
 
     /// Convenience: one matrix. y [k, W.rows]
     public static func run(_ w: WeightMatrix, _ a: Activations, into y: UnsafeMutablePointer<Float>,
-                           threads: Int, scalar: Bool = false) {
-        run([Job(w, into: y)], a, threads: threads, scalar: scalar)
+                           threads: Int, scalar: Bool = false, path: KernelPath? = nil) {
+        run([Job(w, into: y)], a, threads: threads, scalar: scalar, path: path)
     }
 
     /// Roofline probes: the best read bandwidth in GB/s of `threads` threads streaming `bytes`, and
@@ -129,7 +173,7 @@ public enum MatMul {
         tl_measure_fma_peak(Int32(clamping: max(1, threads)), Int32(runs))
     }
 
-    /// Is the SIMD integer path active on this CPU?
+    /// Is a SIMD path active (see `isa`)?
     public static var simdAvailable: Bool { tl_simd_available() != 0 }
 }
 

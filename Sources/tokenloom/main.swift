@@ -5,6 +5,7 @@
 import Glibc
 #endif
 import ArgumentParser
+import TokenloomKernels
 import TokenloomTUI
 
 setvbuf(stdout, nil, _IOFBF, 1 << 16)
@@ -22,6 +23,9 @@ func finishStdout() -> Int32 {
 var status: Int32 = 0
 do {
     var command = try Tokenloom.parseAsRoot()
+    // An unusable TOKENLOOM_ISA (a path this CPU lacks) stops every command before it starts: the
+    // kernels never fall back silently to another path.
+    if let e = MatMul.isaError { throw CLIError.usage(e) }
     try command.run()
 } catch {
     status = CLIErrorReporter.report(error)

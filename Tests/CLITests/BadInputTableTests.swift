@@ -3,6 +3,7 @@
 // where (a usage error names the subcommand's --help on that line), and no half-written output file.
 import Foundation
 import Testing
+import TokenloomKernels
 import TokenloomTestSupport
 
 @Suite struct BadInputTableTests {
@@ -158,6 +159,36 @@ import TokenloomTestSupport
         try expectError(bench + ["--temperature=-1"], exit: 2, mentions: ["--temperature"])
         try expectError(bench + ["--threads", "0"], exit: 2, mentions: ["--threads"])
         try expectError(["bench", "engine", "--model", m, "--threads", "0"], exit: 2, mentions: ["--threads"])
+    }
+
+    // MARK: kernel paths (TOKENLOOM_ISA, bench engine --isa)
+
+    @Test func kernelPathThisCPULacksIsOneLineAndExit2() throws {
+        let m = tinyModel("isa")
+        try expectError(["bench", "engine", "--model", m, "--isa", "sse9"], exit: 2, mentions: ["--isa", "sse9"])
+        if let lacking = KernelPath.allCases.first(where: { !$0.isSupported }) {   // NEON on x86, AVX on ARM
+            try expectError(["bench", "engine", "--model", m, "--isa", lacking.name], exit: 2,
+                            mentions: ["--isa", lacking.name, "cannot run"])
+            let r = try CLIRunner.run(["bench", "engine", "--model", m], environment: ["TOKENLOOM_ISA": lacking.name])
+            #expect(r.status == 2 && r.stdout.isEmpty, "exit \(r.status): \(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1 && r.stderr.contains("TOKENLOOM_ISA=\(lacking.name)")
+                    && r.stderr.contains("cannot run"), "\(r.stderr)")
+        }
+        let r = try CLIRunner.run(["models"], environment: ["TOKENLOOM_ISA": "sse9"])
+        #expect(r.status == 2 && r.stderr.contains("TOKENLOOM_ISA=sse9 names no kernel path"), "\(r.stderr)")
+    }
+
+    @Test func benchEngineSaysWhichKernelPathRan() throws {
+        // The built-in image model: its context fits the benchmark's 64 + 64 positions (the tiny one's does not).
+        let args = ["bench", "engine", "--model", "builtin:emoji", "--runs", "1", "--prompt-tokens", "8", "--decode-tokens", "4"]
+        let best = try CLIRunner.run(args)
+        #expect(best.status == 0 && best.stdout.contains("kernels: \(KernelPath.best.description) [\(KernelPath.best.name)], the best this CPU has"),
+                "\(best.stdout)\(best.stderr)")
+        let forced = try CLIRunner.run(args, environment: ["TOKENLOOM_ISA": "scalar"])
+        #expect(forced.status == 0 && forced.stdout.contains("kernels: scalar (portable C) [scalar], forced by TOKENLOOM_ISA"),
+                "\(forced.stdout)\(forced.stderr)")
+        let option = try CLIRunner.run(args + ["--isa", "scalar"])
+        #expect(option.status == 0 && option.stdout.contains("[scalar], forced by --isa"), "\(option.stdout)\(option.stderr)")
     }
 
     // MARK: nothing half-written

@@ -1,5 +1,6 @@
-// The k-position matmul: SIMD path == scalar path, the integer path == its definition on the
-// dequantised weights and quantised activations, and the float path == a plain dot product.
+// The k-position matmul: the active path == the scalar path bit for bit, the integer path == its
+// definition on the dequantised weights and quantised activations, and the float path == a plain dot
+// product. (IsaTests checks every path this CPU has, on extreme inputs too.)
 import Testing
 @testable import TokenloomKernels
 import CKernels
@@ -75,7 +76,7 @@ func randomWeights(_ type: GGMLType, rows: Int, cols: Int, rng: inout SeededRand
             let (simd, scalar, ref) = run(type, rows: 13, cols: cols, k: k, seed: UInt64(k) * 31 + UInt64(type.rawValue))
             for i in 0..<ref.count {
                 let tol = 1e-4 * max(1, abs(ref[i]))
-                #expect(abs(Double(simd[i]) - Double(scalar[i])) <= tol, "\(type.name) k=\(k) [\(i)] simd \(simd[i]) scalar \(scalar[i])")
+                #expect(simd[i].bitPattern == scalar[i].bitPattern, "\(type.name) k=\(k) [\(i)] simd \(simd[i]) scalar \(scalar[i])")
                 // Q4_1's offset term uses s = fp16(d * sum q), as llama.cpp does: allow its rounding.
                 let defTol = type == .q4_1 ? 2e-3 * max(1, abs(ref[i])) : tol
                 #expect(abs(Double(scalar[i]) - ref[i]) <= defTol, "\(type.name) k=\(k) [\(i)] scalar \(scalar[i]) definition \(ref[i])")
@@ -129,9 +130,10 @@ func randomWeights(_ type: GGMLType, rows: Int, cols: Int, rng: inout SeededRand
         }
     }
 
-    @Test func simdPathIsActiveWhereTheCPUHasVNNI() {
+    @Test func recordsTheActivePath() {
         // Not an assertion about the machine: records which path the other tests exercised.
-        print("MatMul SIMD path available: \(MatMul.simdAvailable)")
+        print("MatMul kernel path: \(MatMul.isa.map { "\($0.name): \($0)" } ?? "none (\(MatMul.isaError ?? "?"))")"
+              + ", this CPU runs: \(KernelPath.supported.map(\.name).joined(separator: ", "))")
     }
 
     @Test func quantiseMatchesLlamaCppRule() {

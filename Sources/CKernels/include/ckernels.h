@@ -1,5 +1,5 @@
-// ckernels: the hot loops of tokenloom's CPU engine in C, so they can use AVX2 / AVX-512 VNNI
-// intrinsics (chosen at run time) with a portable scalar path that the tests hold them equal to.
+// ckernels: the hot loops of tokenloom's CPU engine in C, so they can use AVX-512 VNNI, AVX2 or NEON
+// intrinsics (chosen at run time) with a portable scalar path that the tests hold them equal to, bit for bit.
 #ifndef TOKENLOOM_CKERNELS_H
 #define TOKENLOOM_CKERNELS_H
 
@@ -11,10 +11,47 @@ enum {
     TL_Q2_K = 10, TL_Q3_K = 11, TL_Q4_K = 12, TL_Q5_K = 13, TL_Q6_K = 14, TL_IQ4_NL = 20, TL_BF16 = 30
 };
 
-/// Kernel implementation: the best this CPU supports, or the portable scalar reference.
-enum { TL_IMPL_BEST = 0, TL_IMPL_SCALAR = 1 };
+/// Kernel paths (instruction sets). Every path gives bit for bit the same y as TL_ISA_SCALAR, the
+/// portable reference, for any number of positions and threads: they all keep the 16-lane order of
+/// the AVX-512 kernel (see matmul.c). TL_ISA_BEST: TOKENLOOM_ISA's path, else the best this CPU has.
+enum {
+    TL_ISA_BEST = 0, TL_ISA_SCALAR = 1,
+    TL_ISA_AVX2 = 2,        // AVX2 + FMA + F16C, u8 x s8 products with vpmaddubsw
+    TL_ISA_AVXVNNI = 3,     // the AVX2 path with AVX-VNNI's vpdpbusd (256-bit)
+    TL_ISA_AVX512 = 4,      // AVX-512 F/BW/VL + VNNI
+    TL_ISA_NEON = 5,        // aarch64 NEON, vmull_s8 products
+    TL_ISA_NEON_DOT = 6,    // NEON with the dot-product extension (sdot)
+    TL_ISA_COUNT = 7
+};
+/// Kernel implementation for the `impl` arguments: a TL_ISA_* value (these two are the old names).
+enum { TL_IMPL_BEST = TL_ISA_BEST, TL_IMPL_SCALAR = TL_ISA_SCALAR };
 
-/// 1 when this CPU runs the SIMD integer path (AVX2 + FMA + F16C + AVX-512 VNNI/VL or AVX-VNNI).
+/// 1 when this CPU (and this build) can run path `isa`.
+int tl_isa_supported(int isa);
+/// The best path this CPU has.
+int tl_isa_best(void);
+/// The path TL_ISA_BEST runs: TOKENLOOM_ISA's (read once; see tl_isa_parse), or the best one; -1 when
+/// TOKENLOOM_ISA names no path or one this CPU lacks (then every matmul with TL_ISA_BEST fails with
+/// -2 and tl_isa_error says why; there is no silent fallback).
+int tl_isa_active(void);
+/// 1 when the active path was forced (TOKENLOOM_ISA or tl_isa_force).
+int tl_isa_forced(void);
+/// Forces the active path (a TL_ISA_* value, or TL_ISA_BEST to go back to TOKENLOOM_ISA / the best).
+/// Returns 0, or -1 when this CPU cannot run it (nothing changes).
+int tl_isa_force(int isa);
+/// A path's name as TOKENLOOM_ISA takes it (tl_isa_parse(tl_isa_name(p)) == p): "scalar", "avx512",
+/// "avxvnni", "neon-dot", and "avx2" / "neon" for the plain AVX2 / NEON paths on CPUs without AVX-VNNI /
+/// sdot, else "avx2-novnni" / "neon-nodot". NULL if unknown.
+const char *tl_isa_name(int isa);
+/// What the path uses, for people: "avx2+fma+f16c (vpmaddubsw)".
+const char *tl_isa_description(int isa);
+/// A name -> a path: "avx2" is the best AVX2 path (AVX-VNNI where the CPU has it), "neon" the best
+/// NEON one; the others are exact. -1 for an unknown name.
+int tl_isa_parse(const char *name);
+/// NULL, or one line saying why TOKENLOOM_ISA cannot be honoured.
+const char *tl_isa_error(void);
+
+/// 1 when the active path is a SIMD one.
 int tl_simd_available(void);
 
 float tl_fp16_to_fp32(uint16_t h);
@@ -31,9 +68,16 @@ int tl_dequantize(int type, const void *src, float *dst, int64_t n);
 ///   dexp [n/32 * 8] (d repeated 8 times, one per SIMD lane), dxs [n/32] (d * isum)
 void tl_quantize_q8(const float *x, int64_t n, int8_t *q, float *d, int32_t *isum, float *s,
                     float *dexp, float *dxs);
-/// The portable reference of tl_quantize_q8 (which uses AVX-512 where it can, bit for bit the same).
+/// The portable reference of tl_quantize_q8 (which uses the active path's SIMD, bit for bit the same).
 void tl_quantize_q8_scalar(const float *x, int64_t n, int8_t *q, float *d, int32_t *isum, float *s,
                            float *dexp, float *dxs);
+/// tl_quantize_q8 on path `isa` (0 ok, -2 when this CPU cannot run it). For tests.
+int tl_quantize_q8_isa(int isa, const float *x, int64_t n, int8_t *q, float *d, int32_t *isum, float *s,
+                       float *dexp, float *dxs);
+
+/// fmaf(a, b, c) (one rounding) in portable code: the product is exact in double, the sum rounded to
+/// odd in double and then to float (Boldo & Melquiond), so it is correct on CPUs without FMA.
+float tl_fmaf_ref(float a, float b, float c);
 
 /// The SIMD kernel's copy of k quantised rows [k, cols], interleaved so that the 8 positions of a
 /// group sit side by side for each pair of blocks (zero-padded past the last block); G = ceil(k/8),
@@ -74,13 +118,14 @@ typedef struct {
 int tl_uses_q8(int type);
 
 /// y[j * ldy + r] = W[r, :] . x[j, :] for rows r in [r0, r1) and all k positions. Each weight
-/// block is read once and dotted against every position. Returns 0, or -1 for an unknown type.
+/// block is read once and dotted against every position. `impl` is a TL_ISA_* path. Returns 0, -1 for
+/// an unknown type, or -2 when the path cannot run on this CPU (or TOKENLOOM_ISA is unusable).
 int tl_matmul_rows(const tl_matrix *w, const tl_acts *a, int64_t r0, int64_t r1,
                    float *y, int64_t ldy, int impl);
 
 /// Every job's W [rows_i, cols] against the same activations: y_i [k, rows_i] (ldy = rows_i), split
-/// into chunks of rows run on `threads` threads (the caller's included). Returns 0, or -1 for an
-/// unknown type.
+/// into chunks of rows run on `threads` threads (the caller's included). Returns 0, -1 for an unknown
+/// type, or -2 for a path this CPU cannot run.
 int tl_matmul_jobs(const tl_matrix *w, float *const *y, int njobs, const tl_acts *a, int threads, int impl);
 
 /// A task of a parallel run: does chunk `chunk` of the work described by ctx.
@@ -119,6 +164,11 @@ double tl_measure_vnni_peak(int threads, int reps);
 void tl_attention(const float *q, const float *K, const float *V, int64_t n0, int64_t k,
                   int64_t H, int64_t Hkv, int64_t hd, float scale, float *out,
                   float *scratch, int64_t h0, int64_t h1);
+/// tl_attention on path `isa` (0 ok, -2 when this CPU cannot run it). For tests: every path gives the
+/// same bits (heads of a multiple of 16 have SIMD code; others take the scalar code on every path).
+int tl_attention_isa(int isa, const float *q, const float *K, const float *V, int64_t n0, int64_t k,
+                     int64_t H, int64_t Hkv, int64_t hd, float scale, float *out,
+                     float *scratch, int64_t h0, int64_t h1);
 
 // ---- Wide passes (issue 15): the batched F32 GEMM of gemm_f32.c ----
 

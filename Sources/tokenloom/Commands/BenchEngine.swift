@@ -22,6 +22,10 @@ struct BenchEngineCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Tokens decoded one at a time for the decode figure.")
     var decodeTokens: Int = 128
 
+    @Option(help: ArgumentHelp("Kernel path: avx512, avx2, avxvnni, avx2-novnni, neon, neon-dot, neon-nodot or scalar.",
+                               discussion: "Default: TOKENLOOM_ISA's, else the best this CPU has. A path this CPU lacks is an error."))
+    var isa: String?
+
     @Flag(help: "Also time each op of the forward (k = 1 and k = 16).")
     var breakdown = false
 
@@ -32,11 +36,29 @@ struct BenchEngineCommand: ParsableCommand {
         try check(runs, in: 1...1000, "--runs")
         try check(promptTokens, in: 1...65_536, "--prompt-tokens")
         try check(decodeTokens, in: 1...65_536, "--decode-tokens")
+        if let name = isa {
+            guard let p = KernelPath(name: name) else {
+                throw ValidationError("--isa \(name) names no kernel path (avx512, avx2, avxvnni, avx2-novnni, neon, neon-dot, neon-nodot, scalar)")
+            }
+            guard p.isSupported else {
+                throw ValidationError("--isa \(name): this CPU cannot run the \(p.description) path; it can run "
+                                      + KernelPath.supported.map(\.name).joined(separator: ", "))
+            }
+        }
+    }
+
+    /// The kernel path this run uses and what chose it: "avx2+fma+f16c (vpmaddubsw) [avx2], forced by --isa".
+    private func kernelsLine() -> String {
+        let p = MatMul.isa ?? .scalar
+        let why = isa != nil ? "forced by --isa" : MatMul.isaForced ? "forced by TOKENLOOM_ISA" : "the best this CPU has"
+        return "\(p.description) [\(p.name)], \(why)"
     }
 
     struct Report: Encodable {
         let model: String
         let threads: Int
+        let kernels: String                    // the path's name (TOKENLOOM_ISA / --isa spelling)
+        let kernels_detail: String             // what it uses and what chose it
         let prompt_tokens_per_s: Double
         let decode_tokens_per_s: Double
         let forward_ms: [String: Double]
@@ -65,6 +87,7 @@ struct BenchEngineCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let name = isa, let p = KernelPath(name: name) { MatMul.force(p) }   // validate() checked it runs here
         let path = try ModelStore.resolve(model.model)
         let threads = model.threads ?? Parallel.coreCount
         let m = try ModelLoader.load(path: path, threads: threads, cacheCapacity: 1024)
@@ -138,7 +161,8 @@ struct BenchEngineCommand: ParsableCommand {
         }
         let k1ms = forward["1"] ?? 0
         let wideRatio = Dictionary(uniqueKeysWithValues: wide.map { (String($0), k1ms > 0 ? (forward[String($0)] ?? 0) / k1ms : 0) })
-        let report = Report(model: m.displayName, threads: threads,
+        let report = Report(model: m.displayName, threads: threads, kernels: (MatMul.isa ?? .scalar).name,
+                            kernels_detail: kernelsLine(),
                             prompt_tokens_per_s: Double(promptTokens) / (prompt / 1000),
                             decode_tokens_per_s: Double(decodeTokens) / (decode / 1000),
                             forward_ms: forward, peak_rss_mb: rss, breakdown_ms: breakdown,
@@ -150,6 +174,7 @@ struct BenchEngineCommand: ParsableCommand {
             return
         }
         print("model \(report.model), \(threads) threads")
+        print("kernels: \(report.kernels_detail)")
         print(String(format: "prompt eval (%d tokens): %.1f tokens/s", promptTokens, report.prompt_tokens_per_s))
         print(String(format: "AR decode (%d tokens):  %.1f tokens/s", decodeTokens, report.decode_tokens_per_s))
         for k in ks {
