@@ -8,7 +8,8 @@ Q4_0 / Q4_1 / Q8_0 weights).
 Follows llama.cpp's llama graph: RMSNorm, rotary embedding on adjacent pairs (rope type NORM),
 grouped-query causal attention, SwiGLU; output tied to the token embedding when the file has none.
 
-Usage: python3 Tests/reference/exact_forward.py MODEL.gguf TOKEN_ID [TOKEN_ID ...]  (prints the top 5)
+Usage: python3 Tests/reference/exact_forward.py MODEL.gguf TOKEN_ID [TOKEN_ID ...] [--show ID,ID]
+(prints the top 5 next tokens and their logits, then those of the ids after --show)
 """
 import sys
 
@@ -85,8 +86,14 @@ class ExactLlama:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 3:
+    args = sys.argv[1:]
+    show = []
+    if "--show" in args:
+        at = args.index("--show")
+        show = [int(t) for t in args[at + 1].split(",")]
+        args = args[:at] + args[at + 2:]
+    if len(args) < 2:
         raise SystemExit(__doc__)
-    last = ExactLlama(sys.argv[1]).logits([int(t) for t in sys.argv[2:]])[-1]
-    for i in np.argsort(-last)[:5]:
+    last = ExactLlama(args[0]).logits([int(t) for t in args[1:]])[-1]
+    for i in list(np.argsort(-last)[:5]) + show:
         print(int(i), float(last[i]))

@@ -26,9 +26,12 @@ class Engine:
         self.llm = llama_cpp.Llama(path, logits_all=True, n_ctx=n_ctx, n_batch=512, n_threads=threads,
                                    n_threads_batch=threads, verbose=False)
         self.lock = threading.Lock()
+        self.lp_rows = []          # float32 log-probability rows of the sequence the cache holds
+        self.top_rows = []         # and each row's 100 most likely ids (unordered)
 
-    def rows(self, ids):
-        """Logits [len(ids), vocab] for the prompt, re-using the cache for the shared prefix."""
+    def logprobs(self, ids):
+        """Log-probabilities [len(ids), vocab] after each prompt token. Rows for the prefix shared with
+        the previous request are kept (KV cache and log-softmax alike); only the rest is evaluated."""
         llm = self.llm
         with self.lock:
             held = list(llm.input_ids[: llm.n_tokens])
@@ -37,13 +40,18 @@ class Engine:
                 pre += 1
             llm.n_tokens = pre
             llm.eval(ids[pre:])
-            return np.array(llm.scores[: len(ids)], dtype=np.float64)
+            new = np.array(llm.scores[pre: len(ids)], dtype=np.float64)       # [L - pre, vocab]
+            m = new.max(axis=1, keepdims=True)
+            lp = new - (np.log(np.exp(new - m).sum(axis=1, keepdims=True)) + m)
+            lp = lp.astype(np.float32)
+            top = np.argpartition(-lp, 100, axis=1)[:, :100]                     # [L - pre, 100]
+            self.lp_rows = self.lp_rows[:pre] + list(lp)
+            self.top_rows = self.top_rows[:pre] + list(top)
+            return self.lp_rows[: len(ids)], self.top_rows[: len(ids)]
 
     def completion(self, ids, k):
         t0 = time.perf_counter()
-        logits = self.rows(ids)
-        m = logits.max(axis=1, keepdims=True)
-        lp = logits - (np.log(np.exp(logits - m).sum(axis=1, keepdims=True)) + m)  # [L, vocab]
+        lp, tops100 = self.logprobs(ids)
         L = len(ids)
         gen = int(np.argmax(lp[L - 1]))
         seq = list(ids) + [gen]
@@ -55,8 +63,9 @@ class Engine:
                 tops.append(None)
                 continue
             row = lp[e - 1]
-            best = np.argpartition(-row, k)[:k] if k < row.size else np.arange(row.size)
-            top = {"token_id:%d" % int(i): float(row[i]) for i in best}
+            cand = tops100[e - 1] if k <= 100 else np.arange(row.size)
+            best = cand[np.argsort(-row[cand], kind="stable")[:k]]
+            top = {"token_id:%d" % int(i): float(row[i]) for i in best}  # float32 -> exact in JSON
             top["token_id:%d" % seq[e]] = float(row[seq[e]])
             token_lps.append(float(row[seq[e]]))
             tops.append(top)
