@@ -4,11 +4,15 @@
 import Foundation
 import TokenloomDecoding
 import TokenloomKernels
+import TokenloomModels
 import TokenloomSession
 import TokenloomTUI
 
 enum TextTarget: String, CaseIterable {
     case trace, scenario, theme
+    /// An inference server's HTTP answer: status line, headers, body (chunked or not), then the
+    /// completions / models / tokenize JSON, as the remote model reads them.
+    case completion
 
     var seeds: [String] {
         switch self {
@@ -72,6 +76,16 @@ enum TextTarget: String, CaseIterable {
                 note = "here"
                 """,
             ]
+        case .completion:
+            let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n"
+            return [
+                head + #"{"choices":[{"index":0,"text":"","logprobs":{"tokens":["token_id:1","token_id:2","token_id:3"],"token_logprobs":[null,-0.5,-2.25],"top_logprobs":[null,{"token_id:2":-0.5,"token_id:7":-1.5},{"token_id:3":-2.25,"token_id:9":-0.1}]}}]}"#,
+                head + #"{"choices":[{"text":"The capital","logprobs":{"text_offset":[0,3],"token_logprobs":[null,-9.6],"tokens":["The"," capital"],"top_logprobs":[null,{" of":-0.41," city":-2.3," capital":-9.6}]}}]}"#,
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1a\r\n" + #"{"object":"list","data":[{"# + "\r\n10\r\n" + #""id":"smol"}]}  "# + "\r\n0\r\n\r\n",
+                "HTTP/1.1 400 Bad Request\r\nContent-Length: 63\r\n\r\n" + #"{"error":{"message":"logprobs is not supported","code":400}}   "#,
+                head + #"{"tokens":[1604,3987,46477]}"#,
+                head + #"{"detail":[{"msg":"field required","loc":["body","prompt"]}]}"#,
+            ]
         case .theme:
             return [
                 """
@@ -122,7 +136,32 @@ enum TextTarget: String, CaseIterable {
             do { _ = try ScenarioFile.parse(text, file: "fuzz.toml"); return "ok" } catch { return "refused" }
         case .theme:
             do { _ = try Theme.parse(text, file: "fuzz.toml"); return "ok" } catch { return "refused" }
+        case .completion:
+            let raw = Array(text.utf8)
+            let response: HTTPResponse
+            do { response = try HTTPClient.parse(raw, host: "fuzz", port: 1) } catch {
+                check("\(error)")
+                return "refused (http)"
+            }
+            // Every message made from a server's bytes is one line with no control characters.
+            if let m = CompletionAnswer.errorMessage(body: response.body) { check(m) }
+            var outcome = "refused"
+            do {
+                let a = try CompletionAnswer.parse(response.body)
+                precondition(a.tokens.count == a.positions.count)
+                for p in a.positions { if let lp = p.tokenLogprob { precondition(lp <= 0) } }
+                outcome = "parsed"
+            } catch { check("\(error)") }
+            _ = try? CompletionAnswer.modelNames(response.body)
+            _ = try? CompletionAnswer.tokenIDs(response.body)
+            return outcome
         }
+    }
+
+    /// A crash (so the fuzzer reports it) if a message would carry a control character to the terminal.
+    func check(_ message: String) {
+        precondition(!message.unicodeScalars.contains { $0.value < 0x20 || ($0.value >= 0x7F && $0.value < 0xA0) },
+                     "a message carries a control character: \(message.debugDescription)")
     }
 
     static let extremes = ["0", "-1", "1e308", "-1e308", "1e-320", "9223372036854775807", "-9223372036854775808",

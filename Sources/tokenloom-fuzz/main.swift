@@ -9,7 +9,7 @@
 //   tokenloom-fuzz --check-seeds [--corpus DIR] [--builtin-models]   (each unmutated seed's outcome)
 //   tokenloom-fuzz --write-seeds DIR     (writes the built-in seeds, to refresh Tests/fuzz-corpus)
 //   tokenloom-fuzz --target image-metadata [--iterations N]   (the tiny image models' metadata values)
-//   tokenloom-fuzz --target trace|scenario|theme [--iterations N] [--seed S] [--render-every K]
+//   tokenloom-fuzz --target trace|scenario|theme|completion [--iterations N] [--seed S] [--render-every K]
 //                  (text formats: trace files replayed and, every K-th input, drawn as the explorer
 //                  draws them; scenario and theme files parsed)
 import Foundation
@@ -50,7 +50,7 @@ func parseOptions() -> Options {
         case "--target":
             let v = next(a)
             if v == "image-metadata" { o.imageMetadata = true } else if v == "gguf" { o.target = nil } else {
-                o.target = TextTarget(rawValue: v) ?? { fputs("tokenloom-fuzz: --target is gguf, image-metadata, trace, scenario or theme\n", stderr); exit(2) }()
+                o.target = TextTarget(rawValue: v) ?? { fputs("tokenloom-fuzz: --target is gguf, image-metadata, trace, scenario, theme or completion\n", stderr); exit(2) }()
             }
         case "--render-every": o.renderEvery = max(1, Int(next(a)) ?? 50)
         default: fputs("tokenloom-fuzz: unknown option \(a)\n", stderr); exit(2)

@@ -31,4 +31,15 @@ import TokenloomTestSupport
             #expect(line.hasSuffix("loaded+forward"), "\(line)")
         }
     }
+
+    /// The inference-server answer parser (HTTP framing, then the completions JSON): no crash, no hang,
+    /// no control character in any message, and some mutants still parse (so the pass goes deep).
+    @Test func serverAnswerFuzzPassHasNoCrashOrHang() throws {
+        let r = try CLIRunner.run(["--target", "completion", "--iterations", "30000", "--seed", "3", "--hang-ms", "2000"],
+                                  executable: TestBinaries.fuzz, timeout: 600)
+        #expect(r.signal == nil, "fuzzer died: \(r.stdout) \(r.stderr.suffix(500))")
+        #expect(r.status == 0, "fuzzer reported hangs: \(r.stdout)")
+        #expect(r.stdout.contains("inputs 30000"))
+        #expect(r.stdout.contains("parsed"), "no mutated answer parsed: \(r.stdout)")
+    }
 }
