@@ -97,7 +97,8 @@ public final class RemoteModel: CausalModel, @unchecked Sendable {
 
     static func servedModels(_ e: RemoteEndpoint, _ o: RemoteOptions) throws -> [String] {
         let r = try HTTPClient.send(method: "GET", host: e.host, port: e.port, path: e.basePath + "/models", body: nil,
-                                    headers: o.headers, connectTimeout: o.connectTimeout, requestTimeout: o.requestTimeout)
+                                    headers: o.headers, connectTimeout: o.connectTimeout, requestTimeout: o.requestTimeout,
+                                    isCancelled: o.isCancelled)
         guard r.status == 200 else {
             throw RemoteError.httpStatus(r.status, CompletionAnswer.errorMessage(body: r.body) ?? "GET \(e.basePath)/models failed: is this an OpenAI-compatible server?")
         }
@@ -105,14 +106,18 @@ public final class RemoteModel: CausalModel, @unchecked Sendable {
     }
 
     /// vLLM answers GET /version, SGLang GET /get_model_info, llama-cpp-python POST /extras/tokenize.
+    /// Each probe waits at most 10 s: a server that does not know the path answers 404 at once.
     static func detectFlavour(_ e: RemoteEndpoint, _ o: RemoteOptions) throws -> ServerFlavour {
-        func status(_ method: String, _ path: String, _ body: String?) -> Int {
-            (try? HTTPClient.send(method: method, host: e.host, port: e.port, path: path, body: body.map { Array($0.utf8) },
-                                  headers: o.headers, connectTimeout: o.connectTimeout, requestTimeout: o.requestTimeout))?.status ?? 0
+        func status(_ method: String, _ path: String, _ body: String?) throws -> Int {
+            do {
+                return try HTTPClient.send(method: method, host: e.host, port: e.port, path: path, body: body.map { Array($0.utf8) },
+                                           headers: o.headers, connectTimeout: o.connectTimeout,
+                                           requestTimeout: min(o.requestTimeout, 10), isCancelled: o.isCancelled).status
+            } catch RemoteError.cancelled { throw RemoteError.cancelled } catch { return 0 }
         }
-        if status("POST", "/extras/tokenize", "{\"input\": \"a\"}") == 200 { return .llamacppPython }
-        if status("GET", "/get_model_info", nil) == 200 { return .sglang }
-        if status("GET", "/version", nil) == 200 { return .vllm }
+        if try status("POST", "/extras/tokenize", "{\"input\": \"a\"}") == 200 { return .llamacppPython }
+        if try status("GET", "/get_model_info", nil) == 200 { return .sglang }
+        if try status("GET", "/version", nil) == 200 { return .vllm }
         throw RemoteError.badAnswer("cannot tell which server this is; name it with --server vllm|sglang|llamacpp-python")
     }
 

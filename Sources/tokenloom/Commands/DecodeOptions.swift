@@ -103,7 +103,13 @@ func runDecoder(_ d: Decoder, onEvents: ([TraceEvent]) throws -> Void = { _ in }
     let t0 = MonotonicClock.ms()
     while !d.isFinished {
         try Interruption.check()
-        try onEvents(try d.step())
+        let events: [TraceEvent]
+        do { events = try d.step() } catch RemoteError.cancelled {
+            // Ctrl-C cancelled a request to an inference server in flight: the same as between passes.
+            try Interruption.check()
+            throw RemoteError.cancelled
+        }
+        try onEvents(events)
     }
     return MonotonicClock.ms() - t0
 }

@@ -40,7 +40,11 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         let spec = decoding.spec(decoder)
-        let target = try ModelTarget.load(model.model, threads: model.threads, checking: [spec])
+        // A served model's requests (loading included) are cancelled by Ctrl-C; a local load is short.
+        if RemoteEndpoint.isRemote(model.model) { Interruption.install() }
+        let target: ModelTarget
+        do { target = try ModelTarget.load(model.model, threads: model.threads, checking: [spec]) }
+        catch RemoteError.cancelled { try Interruption.check(); throw RemoteError.cancelled }
         if target.domain == .image { return try runImage(target, spec: spec) }
         if image.png != nil { throw CLIError.usage("--png needs an image model (builtin:emoji)") }
         let prepared = try target.prepare(prompt: prompt.prompt, chat: prompt.chat, maxNewTokens: decoding.maxTokens)
