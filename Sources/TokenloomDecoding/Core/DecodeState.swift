@@ -88,11 +88,25 @@ public final class DecodeState {
             return out
         }
         let z = processedRow(logits, row, predicting: position)
-        if logits.namedMass != nil {
-            // Top-K only: -sum p ln p over the named tokens, a lower bound on the entropy.
-            let p = Distribution(probs: Sampler.softmax(z).map { $0 * logits.namedMass![row] })
-            var out: [TraceEvent] = [.entropy(position: position, nats: p.entropy)]
-            if k > 0 { let top = p.top(k); out.append(.alternatives(position: position, tokens: top.tokens, probs: top.probs)) }
+        if let mass = logits.namedMass {
+            // Top-K only (a served model): -sum p ln p over the named tokens at their true
+            // probabilities, a lower bound on the entropy. One pass picks the named entries out.
+            var named: [Int] = []
+            var m = -Float.infinity
+            for i in 0..<z.count where z[i] > RemoteModel.unnamed / 2 { named.append(i); m = max(m, z[i]) }
+            var Z = 0.0
+            for i in named { Z += _exp(Double(z[i] - m)) }
+            var h = 0.0
+            for i in named {
+                let p = _exp(Double(z[i] - m)) / Z * Double(mass[row])
+                h -= p * _log(p + 1e-10)
+            }
+            var out: [TraceEvent] = [.entropy(position: position, nats: h)]
+            if k > 0 {
+                let top = named.sorted { z[$0] > z[$1] || (z[$0] == z[$1] && $0 < $1) }.prefix(k)
+                out.append(.alternatives(position: position, tokens: Array(top),
+                                         probs: top.map { _exp(Double(z[$0] - m)) / Z * Double(mass[row]) }))
+            }
             return out
         }
         guard k > 0 else { return [.entropy(position: position, nats: Sampler.entropy(logits: z))] }
