@@ -22,10 +22,16 @@ import TokenloomTestSupport
         return cache + "/tokenloom-venv-llama"
     }
 
+    /// The venv's python; made (pip, about 10 minutes the first time) when it is missing, as the
+    /// SmolLM2 fetch is, so `swift test` alone sets everything up. Tests never skip for want of it.
     static func python() throws -> String {
         let p = venv + "/bin/python"
-        guard FileManager.default.isExecutableFile(atPath: p) else {
-            throw Failure("no llama-cpp-python venv at \(venv): run .ci/run, or python3 -m venv \(venv) && \(venv)/bin/pip install 'llama-cpp-python[server]' numpy")
+        let check = [p, "-c", "import llama_cpp.server, gguf, numpy"]
+        if FileManager.default.isExecutableFile(atPath: p), (try? Subprocess.run(check, timeout: 120))?.status == 0 { return p }
+        let made = try Subprocess.run(["/bin/sh", "-c", "python3 -m venv \"$0\" && \"$0/bin/pip\" install -q 'llama-cpp-python[server]' gguf numpy", venv],
+                                      timeout: 3600)
+        guard made.status == 0, (try? Subprocess.run(check, timeout: 120))?.status == 0 else {
+            throw Failure("could not make the llama-cpp-python venv at \(venv) (pip must reach PyPI): \(made.stderr.suffix(400))")
         }
         return p
     }

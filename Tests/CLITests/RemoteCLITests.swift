@@ -57,4 +57,47 @@ import TokenloomTestSupport
         #expect(fields.count == 2 && fields[1] < 2000, "it took \(fields.last ?? -1) ms to stop")
         #expect(err.split(separator: "\n").count == 1 && err.contains("interrupted by SIGINT"), "\(err)")
     }
+
+    /// `generate --json` through a served model says so: the server, its requests, and which numbers are
+    /// exact (greedy: the argmax) or a top-K approximation (sampling).
+    @Test func generateJSONSaysWhatWasServed() throws {
+        // Always the same two candidates, 42 then 43, at every position (vLLM's id dialect).
+        let server = try FakeHTTPServer { req in
+            switch req.path {
+            case "/v1/models": return .json(200, #"{"data":[{"id":"smol"}]}"#)
+            case "/v1/completions":
+                let ids = (req.json?["prompt"] as? [Int]) ?? []
+                let all = ids + [42]
+                let entries = all.enumerated().map { e, t in
+                    e == 0 ? ("\"token_id:\(t)\"", "null", "null")
+                           : ("\"token_id:\(t)\"", t == 42 ? "-0.1" : t == 43 ? "-2.5" : "-9",
+                              "{\"token_id:42\":-0.1,\"token_id:43\":-2.5,\"token_id:\(t)\":\(t == 42 ? "-0.1" : t == 43 ? "-2.5" : "-9")}")
+                }
+                return .json(200, #"{"choices":[{"logprobs":{"tokens":["# + entries.map(\.0).joined(separator: ",")
+                             + #"],"token_logprobs":["# + entries.map(\.1).joined(separator: ",") + #"],"top_logprobs":["#
+                             + entries.map(\.2).joined(separator: ",") + "]}}]}")
+            default: return .json(404, #"{"detail":"Not Found"}"#)
+            }
+        }
+        defer { server.stop() }
+        _ = try TestModels.smolLM2()
+        let ref = "http://127.0.0.1:\(server.port)/v1#smol"
+        let greedy = try CLIRunner.run(["generate", "--model", ref, "--server", "vllm", "--tokenizer", "smollm2", "--prompt", "Hi there",
+                                        "--decoder", "jacobi", "--max-tokens", "5", "--json"], timeout: 120)
+        #expect(greedy.status == 0, "\(greedy.stderr)")
+        let g = try JSONSerialization.jsonObject(with: Data(greedy.stdout.utf8)) as? [String: Any]
+        #expect(g?["tokens"] as? [Int] == [42, 42, 42, 42, 42])
+        let served = g?["served"] as? [String: Any]
+        #expect(served?["model"] as? String == "smol")
+        #expect((served?["distributions"] as? String)?.hasPrefix("exact") == true)
+        #expect(served?["requests"] as? Int == g?["forward_passes"] as? Int)
+        let sampled = try CLIRunner.run(["generate", "--model", ref, "--server", "vllm", "--tokenizer", "smollm2", "--prompt", "Hi there",
+                                         "--decoder", "sjd", "--temperature", "1", "--max-tokens", "5", "--json"], timeout: 120)
+        #expect(sampled.status == 0, "\(sampled.stderr)")
+        let sj = try JSONSerialization.jsonObject(with: Data(sampled.stdout.utf8)) as? [String: Any]
+        // Sampling inside the top two: only 42 and 43 can come out.
+        let sampledTokens = Set((sj?["tokens"] as? [Int]) ?? [0])
+        #expect(sampledTokens.isSubset(of: [42, 43]), "\(sampledTokens)")
+        #expect(((sj?["served"] as? [String: Any])?["distributions"] as? String)?.hasPrefix("top-20 approximation") == true)
+    }
 }

@@ -108,12 +108,16 @@ struct GenerateCommand: ParsableCommand {
         let result = GenerateResult(decoder: decoder.rawValue, promptTokens: promptTokens, tokens: d.generated,
                                     text: tokenizer.decode(d.generated), stats: d.stats, wallMs: wall,
                                     finishReason: d.finishReason,
-                                    branches: (d as? CNTPDecoder)?.branches.map { BranchJSON($0, tokenizer) })
+                                    branches: (d as? CNTPDecoder)?.branches.map { BranchJSON($0, tokenizer) },
+                                    served: target.remoteModel.map { ServedJSON($0, decoder: d) })
         if output.json {
             print(try jsonString(result))
         } else {
             print(result.text)
             fputs(result.summary + "\n", stderr)
+            if let served = result.served {
+                fputs("served by \(served.server), \(served.requests) requests, median \(String(format: "%.1f", served.request_ms_median)) ms each; \(served.distributions)\n", stderr)
+            }
         }
     }
 }
@@ -143,11 +147,12 @@ struct GenerateResult: Encodable {
     let wallMs: Double
     let finishReason: String?
     let branches: [BranchJSON]?
+    var served: ServedJSON? = nil
 
     var tokensPerSecond: Double { wallMs > 0 ? Double(tokens.count) / (wallMs / 1000) : 0 }
 
     enum Key: String, CodingKey {
-        case decoder, prompt_tokens, tokens, text, branches
+        case decoder, prompt_tokens, tokens, text, branches, served
     }
 
     func encode(to encoder: Encoder) throws {
@@ -158,6 +163,7 @@ struct GenerateResult: Encodable {
         try c.encode(text, forKey: .text)
         try encodeRunStats(stats, wallMs: wallMs, tokens: tokens.count, finishReason: finishReason, to: encoder)
         try c.encodeIfPresent(branches, forKey: .branches)
+        try c.encodeIfPresent(served, forKey: .served)
     }
 
     var summary: String {
@@ -195,4 +201,37 @@ func jsonString<T: Encodable>(_ value: T) throws -> String {
     let e = JSONEncoder()
     e.outputFormatting = [.sortedKeys]
     return String(decoding: try e.encode(value), as: UTF8.self)
+}
+
+/// What a run through an inference server was, and how far to trust its numbers.
+struct ServedJSON: Encodable {
+    let server: String
+    let model: String
+    let top_logprobs: Int
+    /// "exact" (argmax decoders) or what is a top-K approximation.
+    let distributions: String
+    let requests: Int
+    let request_ms_median: Double
+
+    init(_ m: RemoteModel, decoder d: Decoder) {
+        server = "\(m.endpoint.host):\(m.endpoint.port) (\(m.flavour.rawValue))"
+        model = m.endpoint.model
+        top_logprobs = m.options.topLogprobs
+        distributions = servedDistributions(m, decoder: d)
+        requests = m.requestMs.count
+        let sorted = m.requestMs.sorted()
+        request_ms_median = sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+    }
+}
+
+/// One sentence on what a served model's top K makes of this decoder's numbers.
+func servedDistributions(_ m: RemoteModel, decoder d: Decoder) -> String {
+    let k = m.options.topLogprobs
+    if d is CNTPDecoder { return "top-\(k) approximation: entropies are lower bounds from the top \(k); trials sample inside it" }
+    guard let sampler = d.sampler else { return "top-\(k) approximation" }
+    if sampler.isGreedy { return "exact: the argmax is always among the top \(k)" }
+    if sampler.isUnwarped {
+        return "top-\(k) approximation: acceptance tests use each draft's exact p; new tokens and resamples are drawn inside the top \(k)"
+    }
+    return "top-\(k) approximation: temperature and top-p are applied inside the top \(k), renormalised"
 }
