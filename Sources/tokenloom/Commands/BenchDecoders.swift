@@ -64,7 +64,7 @@ struct BenchDecodersCommand: ParsableCommand {
 
     struct Summary: Encodable {
         let decoder: String
-        let forward_passes: Int, tokens: Int, tokens_per_pass: Double, wall_ms: Double, tokens_per_s: Double
+        let forward_passes: Int, tokens: Int, tokens_per_pass: Double, wall_ms: Double, ms_per_pass: Double, tokens_per_s: Double
         let speedup_vs_ar: Double, acceptance_rate: Double
         let matches_ar: Bool?
         let by_category: [String: Double]              // tokens per pass
@@ -113,6 +113,7 @@ struct BenchDecodersCommand: ParsableCommand {
             let matches = r.compactMap(\.matches_ar)
             summaries.append(Summary(decoder: k.rawValue, forward_passes: passes, tokens: toks,
                                      tokens_per_pass: Double(toks) / Double(max(passes, 1)), wall_ms: wall,
+                                     ms_per_pass: wall / Double(max(passes, 1)),
                                      tokens_per_s: Double(toks) / max(wall / 1000, 1e-9),
                                      speedup_vs_ar: (Double(toks) / max(wall, 1e-9)) / max(arRate, 1e-12),
                                      acceptance_rate: drafted == 0 ? 0 : Double(accepted) / Double(drafted),
@@ -123,12 +124,16 @@ struct BenchDecodersCommand: ParsableCommand {
             print(try jsonString(Out(model: target.displayName, prompts: list.count, max_tokens: decoding.maxTokens,
                                      summary: summaries, runs: rows)))
         } else {
-            print("decoder     passes  tokens  tok/pass   wall ms    tok/s  speed-up  accept  == AR")
+            print("decoder     passes  tokens  tok/pass   wall ms  ms/pass    tok/s  speed-up  accept  == AR")
             for s in summaries {
                 let name = s.decoder.padding(toLength: 10, withPad: " ", startingAt: 0)
                 let same = s.matches_ar.map { $0 ? "yes" : "NO" } ?? "-"
-                print(name + String(format: " %7d %7d %9.2f %9.0f %8.1f %8.2fx %7.2f  ", s.forward_passes, s.tokens,
-                                    s.tokens_per_pass, s.wall_ms, s.tokens_per_s, s.speedup_vs_ar, s.acceptance_rate) + same)
+                print(name + String(format: " %7d %7d %9.2f %9.0f %8.1f %8.1f %8.2fx %7.2f  ", s.forward_passes, s.tokens,
+                                    s.tokens_per_pass, s.wall_ms, s.ms_per_pass, s.tokens_per_s, s.speedup_vs_ar, s.acceptance_rate) + same)
+            }
+            if let m = target.remoteModel {
+                print("served by \(m.endpoint.host):\(m.endpoint.port) (\(m.flavour.rawValue)), top \(m.options.topLogprobs) log-probabilities; "
+                      + "ms/pass is the whole round trip (the server reports no time of its own)")
             }
         }
     }
