@@ -23,6 +23,15 @@ struct ModelOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Worker threads for the kernels (default: the number of cores).")
     var threads: Int?
 
+    @OptionGroup var served: ServedModelOptions
+
+    func validate() throws {
+        if let t = threads { try check(t, in: Scenario.threadsRange, "--threads") }
+    }
+}
+
+/// How to reach a model behind an inference server (`--model http://HOST:PORT/v1#NAME`).
+struct ServedModelOptions: ParsableArguments {
     @Option(help: "For a served model: a GGUF of the same model (path or store name) whose tokenizer to use; its weights are not loaded.")
     var tokenizer: String?
 
@@ -39,7 +48,6 @@ struct ModelOptions: ParsableArguments {
     var requestTimeout: Double = 120
 
     func validate() throws {
-        if let t = threads { try check(t, in: Scenario.threadsRange, "--threads") }
         try check(topLogprobs, in: 1...100, "--top-logprobs")
         try check(connectTimeout, in: 0.1...600, "--connect-timeout")
         try check(requestTimeout, in: 0.1...3600, "--request-timeout")

@@ -20,7 +20,8 @@ public final class RemoteModel: CausalModel, @unchecked Sendable {
     public let flavour: ServerFlavour
     public let options: RemoteOptions
     public let tokenizer: any GGUFTokenizer
-    public var displayName: String { "\(endpoint.model) @ \(endpoint.host):\(endpoint.port)" }
+    /// The title names the server and that its distributions are its top K.
+    public var displayName: String { "\(endpoint.model) @ \(endpoint.host):\(endpoint.port), top \(options.topLogprobs)" }
     public var vocabSize: Int { tokenizer.vocabSize }
     public let contextLength: Int
     public var embeddingDim: Int { 0 }

@@ -47,8 +47,10 @@ struct TUICommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "tui",
         abstract: "Open the explorer (the default when no subcommand is given).")
 
-    @Option(name: .shortAndLong, help: "Model: smollm2, builtin:NAME, or a path to a .gguf file (default: the built-in image model).")
+    @Option(name: .shortAndLong, help: "Model: smollm2, builtin:NAME, a path to a .gguf file, or a served model http://HOST:PORT/v1#NAME (default: the built-in image model).")
     var model: String?
+
+    @OptionGroup(title: "Served models") var served: ServedModelOptions
 
     @Option(name: .shortAndLong, help: "The prompt.")
     var prompt: String?
