@@ -163,3 +163,44 @@ void tl_attention_mt(const float *q, const float *K, const float *V, int64_t n0,
     tl_parallel_run(k * (n0 + k) * H >= 2048 ? threads : 1, attention_task, &c, H);
     free(scratch);
 }
+
+// ---- all heads, split over the kernel threads by (head, block of new positions) ----
+// For few heads and many new positions (the image model's wide passes: 5 heads, k = 16 ... 80): a row
+// attends to the same keys whichever block holds it, so the split never changes a bit.
+
+typedef struct {
+    const float *q, *K, *V;
+    int64_t n0, k, H, Hkv, hd, jb;   // jb: new positions per chunk
+    float scale;
+    float *out, *scratch;            // scratch [chunks, n0 + k]
+} attention_rows_ctx;
+
+static void attention_rows_task(void *p, int64_t c) {
+    const attention_rows_ctx *a = (const attention_rows_ctx *)p;
+    const int64_t h = c % a->H, j0 = (c / a->H) * a->jb;
+    const int64_t j1 = j0 + a->jb < a->k ? j0 + a->jb : a->k;
+    const int64_t qdim = a->H * a->hd;
+    // Positions j0 ..< j1 are new positions 0 ..< j1 - j0 after a cache of n0 + j0 rows.
+    tl_attention(a->q + j0 * qdim, a->K, a->V, a->n0 + j0, j1 - j0, a->H, a->Hkv, a->hd, a->scale,
+                 a->out + j0 * qdim, a->scratch + c * (a->n0 + a->k), h, h + 1);
+}
+
+void tl_attention_rows_mt(const float *q, const float *K, const float *V, int64_t n0, int64_t k,
+                          int64_t H, int64_t Hkv, int64_t hd, float scale, float *out, int threads) {
+    // Few scores in all: threads cost more than they save. Else about 4 chunks per thread.
+    if (threads < 1 || k * (n0 + k) * H < 8192) threads = 1;
+    int64_t nj = threads == 1 ? 1 : (4 * (int64_t)threads + H - 1) / H;
+    if (nj > k) nj = k;
+    const int64_t jb = (k + nj - 1) / nj, chunks = H * ((k + jb - 1) / jb);
+    float *scratch = (float *)malloc((size_t)(chunks * (n0 + k)) * sizeof(float));
+    if (!scratch) {  // out of memory for the scores: one head at a time needs far less
+        float *one = (float *)malloc((size_t)(n0 + k) * sizeof(float));
+        if (!one) return;
+        tl_attention(q, K, V, n0, k, H, Hkv, hd, scale, out, one, 0, H);
+        free(one);
+        return;
+    }
+    attention_rows_ctx c = {q, K, V, n0, k, H, Hkv, hd, jb, scale, out, scratch};
+    tl_parallel_run(threads, attention_rows_task, &c, chunks);
+    free(scratch);
+}

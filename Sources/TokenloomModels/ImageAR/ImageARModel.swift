@@ -15,6 +15,10 @@ public final class ImageARModel: CausalModel, @unchecked Sendable {
     public let guidance: Float
     public let prompt: String
     public let displayName: String
+    /// The thread budget of a forward: its wide matrix products and attention split over up to this
+    /// many threads where the work pays for it (a 1-position pass stays on the calling thread). The
+    /// logits' bits do not depend on it.
+    public let threads: Int
     public var hp: ImageARHyperparameters { weights.hp }
     public var vocabSize: Int { hp.colours + 1 }
     public var contextLength: Int { hp.imageTokens }
@@ -34,7 +38,7 @@ public final class ImageARModel: CausalModel, @unchecked Sendable {
 
     /// A model conditioned on `prompt`. A fused model needs `llm` (SmolLM2) for the prompt's hidden states.
     public convenience init(weights: ImageARWeights, tokenizer: BPETokenizer, prompt: String, llm: LlamaModel? = nil,
-                guidance: Float = 1, name: String = "image model") throws {
+                guidance: Float = 1, name: String = "image model", threads: Int = 1) throws {
         let tokens = Array(tokenizer.encode(ImageARModel.normalise(prompt), addSpecial: false).prefix(weights.hp.textLength))
         var hidden: [[Float]]? = nil
         if weights.hp.fused {
@@ -47,32 +51,33 @@ public final class ImageARModel: CausalModel, @unchecked Sendable {
             hidden = try llm.hiddenStates(tokens: tokens, layer: weights.hp.llmLayer)
         }
         try self.init(weights: weights, tokenizer: tokenizer, prompt: prompt, promptTokens: tokens, hidden: hidden,
-                      guidance: guidance, name: name)
+                      guidance: guidance, name: name, threads: threads)
     }
 
     /// A model conditioned on given SmolLM2 prompt tokens and (fused) their hidden states.
     public init(weights: ImageARWeights, tokenizer: BPETokenizer, prompt: String, promptTokens: [Int],
-                hidden: [[Float]]?, guidance: Float = 1, name: String = "image model") throws {
+                hidden: [[Float]]?, guidance: Float = 1, name: String = "image model", threads: Int = 1) throws {
         guard guidance.isFinite else { throw ModelError.badInput("guidance must be a finite number") }
         self.weights = weights; self.tokenizer = tokenizer; self.prompt = prompt
-        self.guidance = guidance; displayName = name
+        self.guidance = guidance; displayName = name; self.threads = max(1, threads)
         condition = try ImageCondition(weights: weights, promptTokens: promptTokens, hidden: hidden)
         unconditional = try ImageCondition(weights: weights, promptTokens: [], hidden: [])
     }
 
     /// Loads a tokenloom-image GGUF and conditions it on `prompt`.
     public convenience init(path: String, prompt: String, llm: LlamaModel? = nil, guidance: Float = 1,
-                            name: String? = nil) throws {
+                            name: String? = nil, threads: Int = 1) throws {
         let file = try GGUFFile(path: path)
         let w = try ImageARWeights(file: file)
         try self.init(weights: w, tokenizer: try BPETokenizer(gguf: file), prompt: prompt, llm: llm,
-                      guidance: guidance, name: name ?? (file.metadata["general.name"]?.string ?? "image model"))
+                      guidance: guidance, name: name ?? (file.metadata["general.name"]?.string ?? "image model"),
+                      threads: threads)
     }
 
     /// The same weights conditioned on another prompt.
     public func with(prompt: String, llm: LlamaModel? = nil, guidance: Float? = nil) throws -> ImageARModel {
         try ImageARModel(weights: weights, tokenizer: tokenizer, prompt: prompt, llm: llm,
-                         guidance: guidance ?? self.guidance, name: displayName)
+                         guidance: guidance ?? self.guidance, name: displayName, threads: threads)
     }
 
     static func normalise(_ s: String) -> String {
@@ -160,11 +165,11 @@ public final class ImageARModel: CausalModel, @unchecked Sendable {
             let pk = c.keys[l] + Array(UnsafeBufferPointer(start: cache.keyRow(cl, 0), count: n0 * d))
             let pv = c.values[l] + Array(UnsafeBufferPointer(start: cache.valueRow(cl, 0), count: n0 * d))
             let (kNew, vNew) = ImageMath.block(b, &x, k: k, hp: hp, prefixK: pk, prefixV: pv,
-                                               prefixCount: c.count + n0, causal: true)
+                                               prefixCount: c.count + n0, causal: true, threads: threads)
             kNew.withUnsafeBufferPointer { cache.keyRow(cl, n0).update(from: $0.baseAddress!, count: k * d) }
             vNew.withUnsafeBufferPointer { cache.valueRow(cl, n0).update(from: $0.baseAddress!, count: k * d) }
         }
         let h = ImageMath.rmsNorm(x, weights.outputNorm, k: k, n: d, eps: hp.eps)
-        return ImageMath.matmul(h, weights.output, packs: weights.packs, slot: 0, k: k, n: d, m: hp.colours)
+        return ImageMath.matmul(h, weights.output, packs: weights.packs, slot: 0, k: k, n: d, m: hp.colours, threads: threads)
     }
 }

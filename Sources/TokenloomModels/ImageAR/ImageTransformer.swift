@@ -24,10 +24,12 @@ enum ImageMath {
         return PackedF32Matrix(w, rows: m, cols: n).multiply(x, k: k)
     }
 
-    /// y = x W^T for x [k, n] and W [m, n] packed in `packs` slot `slot`: y [k, m].
-    static func matmul(_ x: [Float], _ w: [Float], packs: ImagePacks, slot: Int, k: Int, n: Int, m: Int) -> [Float] {
+    /// y = x W^T for x [k, n] and W [m, n] packed in `packs` slot `slot`: y [k, m]. Up to `threads`
+    /// threads (the GEMM takes more than one only where the product is large enough to pay).
+    static func matmul(_ x: [Float], _ w: [Float], packs: ImagePacks, slot: Int, k: Int, n: Int, m: Int,
+                       threads: Int = 1) -> [Float] {
         if swiftLoops || k == 0 { return matmulLoop(x, w, k: k, n: n, m: m) }
-        return packs.get(slot, w, rows: m, cols: n).multiply(x, k: k)
+        return packs.get(slot, w, rows: m, cols: n).multiply(x, k: k, threads: threads)
     }
 
     /// The former Swift matmul: SIMD8 partial sums over n, a weight row re-read for every position.
@@ -74,32 +76,42 @@ enum ImageMath {
 
     static func silu(_ x: Float) -> Float { x / (1 + expf(-x)) }
 
+    /// SiLU of x in place: the C kernel (one polynomial e^t, the same bits on every SIMD path and
+    /// whatever k), or with TOKENLOOM_IMAGE_KERNELS=swift the former loop over libm's expf.
+    static func siluInPlace(_ x: inout [Float]) {
+        if swiftLoops { for i in 0..<x.count { x[i] = silu(x[i]) }; return }
+        SiLUF32.apply(&x)
+    }
+
     /// One pre-norm block over k new rows x [k, d] (updated in place). The new rows attend to
     /// `prefixK`/`prefixV` ([np, d] each) and to the new rows: causally (row i sees new rows 0...i)
     /// or, when `causal` is false, to all k. Returns the new rows' keys and values ([k, d] each).
+    /// The matrix products and causal attention may use up to `threads` threads; no bit depends on it.
     static func block(_ b: ImageBlock, _ x: inout [Float], k: Int, hp: ImageARHyperparameters,
-                      prefixK: [Float], prefixV: [Float], prefixCount np: Int, causal: Bool) -> ([Float], [Float]) {
+                      prefixK: [Float], prefixV: [Float], prefixCount np: Int, causal: Bool,
+                      threads: Int = 1) -> ([Float], [Float]) {
         let d = hp.d, H = hp.heads, hd = hp.headDim
         let a = rmsNorm(x, b.attnNorm, k: k, n: d, eps: hp.eps)
-        let q = matmul(a, b.wq, packs: b.packs, slot: 0, k: k, n: d, m: d)          // [k, d]
-        let kNew = matmul(a, b.wk, packs: b.packs, slot: 1, k: k, n: d, m: d)       // [k, d]
-        let vNew = matmul(a, b.wv, packs: b.packs, slot: 2, k: k, n: d, m: d)       // [k, d]
+        let q = matmul(a, b.wq, packs: b.packs, slot: 0, k: k, n: d, m: d, threads: threads)          // [k, d]
+        let kNew = matmul(a, b.wk, packs: b.packs, slot: 1, k: k, n: d, m: d, threads: threads)       // [k, d]
+        let vNew = matmul(a, b.wv, packs: b.packs, slot: 2, k: k, n: d, m: d, threads: threads)       // [k, d]
         let keys = prefixK + kNew, values = prefixV + vNew  // [np + k, d]
         let scale = 1 / Float(hd).squareRoot()
         var o = [Float](repeating: 0, count: k * d)          // [k, d] attention output
         if causal && !swiftLoops {
-            // Row i attends to keys 0 ... np + i: tl_attention with the prefix as its cache.
-            var scratch = [Float](repeating: 0, count: np + k)
-            tl_attention(q, keys, values, Int64(np), Int64(k), Int64(H), Int64(H), Int64(hd), scale, &o, &scratch, 0, Int64(H))
+            // Row i attends to keys 0 ... np + i: tl_attention with the prefix as its cache, split over
+            // (head, block of rows) chunks when there are threads and enough scores to pay.
+            tl_attention_rows_mt(q, keys, values, Int64(np), Int64(k), Int64(H), Int64(H), Int64(hd), scale, &o,
+                                 Int32(clamping: max(1, threads)))
         } else {
             attentionLoop(q, keys, values, into: &o, k: k, np: np, d: d, H: H, hd: hd, scale: scale, causal: causal)
         }
-        let attn = matmul(o, b.wo, packs: b.packs, slot: 3, k: k, n: d, m: d)
+        let attn = matmul(o, b.wo, packs: b.packs, slot: 3, k: k, n: d, m: d, threads: threads)
         for i in 0..<(k * d) { x[i] += attn[i] }
         let m = rmsNorm(x, b.ffnNorm, k: k, n: d, eps: hp.eps)
-        var up = matmul(m, b.wUp, packs: b.packs, slot: 4, k: k, n: d, m: hp.ffn)     // [k, ffn]
-        for i in 0..<up.count { up[i] = silu(up[i]) }
-        let down = matmul(up, b.wDown, packs: b.packs, slot: 5, k: k, n: hp.ffn, m: d)
+        var up = matmul(m, b.wUp, packs: b.packs, slot: 4, k: k, n: d, m: hp.ffn, threads: threads)     // [k, ffn]
+        siluInPlace(&up)
+        let down = matmul(up, b.wDown, packs: b.packs, slot: 5, k: k, n: hp.ffn, m: d, threads: threads)
         for i in 0..<(k * d) { x[i] += down[i] }
         return (kNew, vNew)
     }
