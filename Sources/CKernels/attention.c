@@ -3,13 +3,28 @@
 //   for head h (kv head g = h / (H / Hkv)), new position j (absolute n0 + j):
 //     s_t = scale * q[j, h] . K[t, g]          t = 0 ... n0 + j   (later rows are masked out)
 //     out[j, h] = sum_t softmax(s)_t V[t, g]
+// The softmax's e^x is libm's expf summed in double, or (`poly`, the image model's wide passes) exp_poly.h's
+// polynomial, vectorised, summed in float in 16 lanes (key t in lane t % 16, in the order of t) and then
+// the lanes by reduce1's tree: either way a row's bits depend only on its own scores, never on k.
 #include "ckernels.h"
+#include "exp_poly.h"
 #include <math.h>
 #include <stdlib.h>
 
+// The lane sums of the poly softmax's definition: lane l sums e_t for t = l, l + 16, ... in order; then
+// halves, quarters, pairs (reduce1's tree).
+static float poly_softmax_scalar(float *s, int64_t T, float mx) {
+    float lane[16] = {0};
+    for (int64_t t = 0; t < T; t++) { s[t] = tl_exp_poly1(s[t] - mx); lane[t % 16] += s[t]; }
+    float h[8], f[4];
+    for (int i = 0; i < 8; i++) h[i] = lane[i] + lane[i + 8];
+    for (int i = 0; i < 4; i++) f[i] = h[i] + h[i + 4];
+    return (f[0] + f[2]) + (f[1] + f[3]);
+}
+
 static void attention_scalar(const float *q, const float *K, const float *V, int64_t n0, int64_t k,
                   int64_t H, int64_t Hkv, int64_t hd, float scale, float *out,
-                  float *scratch, int64_t h0, int64_t h1) {
+                  float *scratch, int64_t h0, int64_t h1, int poly) {
     const int64_t group = H / Hkv, qdim = H * hd, kvdim = Hkv * hd;
     for (int64_t h = h0; h < h1; h++) {
         const int64_t g = h / group;
@@ -24,9 +39,14 @@ static void attention_scalar(const float *q, const float *K, const float *V, int
                 scratch[t] = dot * scale;
                 if (scratch[t] > mx) mx = scratch[t];
             }
-            double sum = 0;
-            for (int64_t t = 0; t < T; t++) { scratch[t] = expf(scratch[t] - mx); sum += scratch[t]; }
-            const float inv = (float)(1.0 / sum);
+            float inv;
+            if (poly) {
+                inv = 1.0f / poly_softmax_scalar(scratch, T, mx);
+            } else {
+                double sum = 0;
+                for (int64_t t = 0; t < T; t++) { scratch[t] = expf(scratch[t] - mx); sum += scratch[t]; }
+                inv = (float)(1.0 / sum);
+            }
             float *o = out + j * qdim + h * hd;
             for (int64_t i = 0; i < hd; i++) o[i] = 0;
             for (int64_t t = 0; t < T; t++) {
@@ -70,7 +90,7 @@ TL_TARGET static inline __m256 reduce8(const __m512 *v) {
 // The same computation, 16 lanes at a time over the head dimension (hd a multiple of 16, <= 256).
 TL_TARGET static void attention_simd(const float *q, const float *K, const float *V, int64_t n0, int64_t k,
                            int64_t H, int64_t Hkv, int64_t hd, float scale, float *out,
-                           float *scratch, int64_t h0, int64_t h1) {
+                           float *scratch, int64_t h0, int64_t h1, int poly) {
     const int64_t group = H / Hkv, qdim = H * hd, kvdim = Hkv * hd, nv = hd / 16;
     __m512 qv[16], ov[16];
     for (int64_t h = h0; h < h1; h++) {
@@ -105,9 +125,28 @@ TL_TARGET static void attention_simd(const float *q, const float *K, const float
                 scratch[t] = st;
                 if (st > mx) mx = st;
             }
-            double sum = 0;
-            for (int64_t t = 0; t < T; t++) { scratch[t] = expf(scratch[t] - mx); sum += scratch[t]; }
-            const float inv = (float)(1.0 / sum);
+            float inv;
+            if (poly) {   // 16 keys at a time; the last few masked (adding +0 leaves a lane's sum as it is)
+                const __m512 mxv = _mm512_set1_ps(mx);
+                __m512 lanes = _mm512_setzero_ps();
+                int64_t u = 0;
+                for (; u + 16 <= T; u += 16) {
+                    const __m512 e = tl_exp_poly16(_mm512_sub_ps(_mm512_loadu_ps(scratch + u), mxv));
+                    _mm512_storeu_ps(scratch + u, e);
+                    lanes = _mm512_add_ps(lanes, e);
+                }
+                if (u < T) {
+                    const __mmask16 m = (__mmask16)((1u << (T - u)) - 1);
+                    const __m512 e = tl_exp_poly16(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, scratch + u), mxv));
+                    _mm512_mask_storeu_ps(scratch + u, m, e);
+                    lanes = _mm512_add_ps(lanes, _mm512_maskz_mov_ps(m, e));
+                }
+                inv = 1.0f / reduce1(lanes);
+            } else {
+                double sum = 0;
+                for (int64_t t = 0; t < T; t++) { scratch[t] = expf(scratch[t] - mx); sum += scratch[t]; }
+                inv = (float)(1.0 / sum);
+            }
             for (int64_t v = 0; v < nv; v++) ov[v] = _mm512_setzero_ps();
             for (int64_t t = 0; t < T; t++) {
                 const __m512 wt = _mm512_set1_ps(scratch[t] * inv);
@@ -121,16 +160,22 @@ TL_TARGET static void attention_simd(const float *q, const float *K, const float
 }
 #endif
 
-void tl_attention(const float *q, const float *K, const float *V, int64_t n0, int64_t k,
-                  int64_t H, int64_t Hkv, int64_t hd, float scale, float *out,
-                  float *scratch, int64_t h0, int64_t h1) {
+static void attention_any(const float *q, const float *K, const float *V, int64_t n0, int64_t k,
+                          int64_t H, int64_t Hkv, int64_t hd, float scale, float *out,
+                          float *scratch, int64_t h0, int64_t h1, int poly) {
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
     if (hd % 16 == 0 && hd <= 256 && tl_simd_cpu_ok()) {
-        attention_simd(q, K, V, n0, k, H, Hkv, hd, scale, out, scratch, h0, h1);
+        attention_simd(q, K, V, n0, k, H, Hkv, hd, scale, out, scratch, h0, h1, poly);
         return;
     }
 #endif
-    attention_scalar(q, K, V, n0, k, H, Hkv, hd, scale, out, scratch, h0, h1);
+    attention_scalar(q, K, V, n0, k, H, Hkv, hd, scale, out, scratch, h0, h1, poly);
+}
+
+void tl_attention(const float *q, const float *K, const float *V, int64_t n0, int64_t k,
+                  int64_t H, int64_t Hkv, int64_t hd, float scale, float *out,
+                  float *scratch, int64_t h0, int64_t h1) {
+    attention_any(q, K, V, n0, k, H, Hkv, hd, scale, out, scratch, h0, h1, 0);
 }
 
 // ---- all heads, split over the kernel threads ----
@@ -171,6 +216,7 @@ void tl_attention_mt(const float *q, const float *K, const float *V, int64_t n0,
 typedef struct {
     const float *q, *K, *V;
     int64_t n0, k, H, Hkv, hd, jb;   // jb: new positions per chunk
+    int poly;
     float scale;
     float *out, *scratch;            // scratch [chunks, n0 + k]
 } attention_rows_ctx;
@@ -181,12 +227,12 @@ static void attention_rows_task(void *p, int64_t c) {
     const int64_t j1 = j0 + a->jb < a->k ? j0 + a->jb : a->k;
     const int64_t qdim = a->H * a->hd;
     // Positions j0 ..< j1 are new positions 0 ..< j1 - j0 after a cache of n0 + j0 rows.
-    tl_attention(a->q + j0 * qdim, a->K, a->V, a->n0 + j0, j1 - j0, a->H, a->Hkv, a->hd, a->scale,
-                 a->out + j0 * qdim, a->scratch + c * (a->n0 + a->k), h, h + 1);
+    attention_any(a->q + j0 * qdim, a->K, a->V, a->n0 + j0, j1 - j0, a->H, a->Hkv, a->hd, a->scale,
+                  a->out + j0 * qdim, a->scratch + c * (a->n0 + a->k), h, h + 1, a->poly);
 }
 
 void tl_attention_rows_mt(const float *q, const float *K, const float *V, int64_t n0, int64_t k,
-                          int64_t H, int64_t Hkv, int64_t hd, float scale, float *out, int threads) {
+                          int64_t H, int64_t Hkv, int64_t hd, float scale, float *out, int threads, int poly) {
     // Few scores in all: threads cost more than they save. Else about 4 chunks per thread.
     if (threads < 1 || k * (n0 + k) * H < 8192) threads = 1;
     int64_t nj = threads == 1 ? 1 : (4 * (int64_t)threads + H - 1) / H;
@@ -196,11 +242,11 @@ void tl_attention_rows_mt(const float *q, const float *K, const float *V, int64_
     if (!scratch) {  // out of memory for the scores: one head at a time needs far less
         float *one = (float *)malloc((size_t)(n0 + k) * sizeof(float));
         if (!one) return;
-        tl_attention(q, K, V, n0, k, H, Hkv, hd, scale, out, one, 0, H);
+        attention_any(q, K, V, n0, k, H, Hkv, hd, scale, out, one, 0, H, poly);
         free(one);
         return;
     }
-    attention_rows_ctx c = {q, K, V, n0, k, H, Hkv, hd, jb, scale, out, scratch};
+    attention_rows_ctx c = {q, K, V, n0, k, H, Hkv, hd, jb, poly, scale, out, scratch};
     tl_parallel_run(threads, attention_rows_task, &c, chunks);
     free(scratch);
 }

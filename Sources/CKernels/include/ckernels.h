@@ -109,8 +109,10 @@ void tl_attention_mt(const float *q, const float *K, const float *V, int64_t n0,
 
 /// tl_attention for all heads, split over `threads` threads by (head, block of new positions): for
 /// few heads and many new positions. A row's bits do not depend on the split or the thread count.
+/// poly = 0: tl_attention's softmax; 1: its e^x by exp_poly.h's polynomial, vectorised, summed in float
+/// in 16 lanes (attention.c), for models whose references allow it (the image model's).
 void tl_attention_rows_mt(const float *q, const float *K, const float *V, int64_t n0, int64_t k,
-                          int64_t H, int64_t Hkv, int64_t hd, float scale, float *out, int threads);
+                          int64_t H, int64_t Hkv, int64_t hd, float scale, float *out, int threads, int poly);
 
 /// Roofline probes: the best read bandwidth (GB/s) of `threads` threads streaming `bytes` (make it
 /// larger than the caches), and the peak rate of the 512-bit VNNI multiply-add (G u8 x s8 multiply-adds
