@@ -87,6 +87,20 @@ TL_TARGET static inline __m256 reduce8(const __m512 *v) {
     return _mm512_castps512_ps256(_mm512_permutexvar_ps(idx, t1));
 }
 
+// ov[0 .. nv) = sum_t (e_t inv) V[t]: one fma chain per lane in the order of t. V points at the head's
+// first value; rows are kvdim apart.
+TL_TARGET static inline __attribute__((always_inline))
+void weighted_values(const int nv, __m512 *ov, const float *e, float inv, const float *V, int64_t T, int64_t kvdim) {
+    __m512 acc[16];
+    for (int v = 0; v < nv; v++) acc[v] = _mm512_setzero_ps();
+    for (int64_t t = 0; t < T; t++) {
+        const __m512 wt = _mm512_set1_ps(e[t] * inv);
+        const float *vt = V + t * kvdim;
+        for (int v = 0; v < nv; v++) acc[v] = _mm512_fmadd_ps(wt, _mm512_loadu_ps(vt + 16 * v), acc[v]);
+    }
+    for (int v = 0; v < nv; v++) ov[v] = acc[v];
+}
+
 // The same computation, 16 lanes at a time over the head dimension (hd a multiple of 16, <= 256).
 TL_TARGET static void attention_simd(const float *q, const float *K, const float *V, int64_t n0, int64_t k,
                            int64_t H, int64_t Hkv, int64_t hd, float scale, float *out,
@@ -147,11 +161,12 @@ TL_TARGET static void attention_simd(const float *q, const float *K, const float
                 for (int64_t t = 0; t < T; t++) { scratch[t] = expf(scratch[t] - mx); sum += scratch[t]; }
                 inv = (float)(1.0 / sum);
             }
-            for (int64_t v = 0; v < nv; v++) ov[v] = _mm512_setzero_ps();
-            for (int64_t t = 0; t < T; t++) {
-                const __m512 wt = _mm512_set1_ps(scratch[t] * inv);
-                const float *vt = V + t * kvdim + g * hd;
-                for (int64_t v = 0; v < nv; v++) ov[v] = _mm512_fmadd_ps(wt, _mm512_loadu_ps(vt + 16 * v), ov[v]);
+            const float *Vg = V + g * hd;
+            switch (nv) {   // a constant nv keeps the accumulators in registers (same chains, same bits)
+            case 1: weighted_values(1, ov, scratch, inv, Vg, T, kvdim); break;
+            case 2: weighted_values(2, ov, scratch, inv, Vg, T, kvdim); break;
+            case 4: weighted_values(4, ov, scratch, inv, Vg, T, kvdim); break;
+            default: weighted_values((int)nv, ov, scratch, inv, Vg, T, kvdim); break;
             }
             float *o = out + j * qdim + h * hd;
             for (int64_t v = 0; v < nv; v++) _mm512_storeu_ps(o + 16 * v, ov[v]);
@@ -233,8 +248,9 @@ static void attention_rows_task(void *p, int64_t c) {
 
 void tl_attention_rows_mt(const float *q, const float *K, const float *V, int64_t n0, int64_t k,
                           int64_t H, int64_t Hkv, int64_t hd, float scale, float *out, int threads, int poly) {
-    // Few scores in all: threads cost more than they save. Else about 4 chunks per thread.
-    if (threads < 1 || k * (n0 + k) * H < 8192) threads = 1;
+    // Few new positions or few scores in all: threads cost more than they save (measured on the image
+    // model: 2 threads made its 1 ... 4-position passes slower). Else about 4 chunks per thread.
+    if (threads < 1 || k < 8 || k * (n0 + k) * H < 4096) threads = 1;
     int64_t nj = threads == 1 ? 1 : (4 * (int64_t)threads + H - 1) / H;
     if (nj > k) nj = k;
     const int64_t jb = (k + nj - 1) / nj, chunks = H * ((k + jb - 1) / jb);

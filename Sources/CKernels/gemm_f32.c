@@ -245,7 +245,9 @@ static void gemm_task(void *p, int64_t c) {
 }
 
 // Multiply-adds below which a call stays on one thread: a wake-up and the join cost a few microseconds.
+// Nor below 8 positions: measured on the image model, 2 threads made its 1 ... 4-position passes slower.
 #define TL_GEMM_MT_WORK ((int64_t)1 << 18)
+#define TL_GEMM_MT_POSITIONS 8
 
 int tl_gemm_f32(const float *x, const float *packed, float *y, int64_t k, int64_t n, int64_t m,
                 int threads, int impl) {
@@ -260,15 +262,13 @@ int tl_gemm_f32(const float *x, const float *packed, float *y, int64_t k, int64_
     if (!tl_gemm_f32_available(impl)) return -1;
     const int64_t panels = (m + TL_GEMM_NR - 1) / TL_GEMM_NR;
     gemm_ctx g = {x, packed, y, k, n, m, panels, 1, k, impl};
-    if (threads > 1 && k * n * m >= TL_GEMM_MT_WORK) {
+    if (threads > 1 && k >= TL_GEMM_MT_POSITIONS && k * n * m >= TL_GEMM_MT_WORK) {
         // About 4 chunks per thread, claimed dynamically, so an uneven split or a late worker costs
-        // little. Few positions keep whole wide tiles (4 panels: enough FMA chains per tile); from 8
-        // positions on a panel alone has enough, and when the panels are still too few to go round the
-        // positions are split too (blocks of at least 8).
+        // little: chunks of one panel (from 8 positions a panel alone has enough FMA chains per tile),
+        // and when the panels are too few to go round, blocks of at least 8 positions too.
         const int64_t want = 4 * (int64_t)threads;
-        g.per = k >= 8 ? 1 : 4;
-        if (g.per == 4 && panels <= 4) g.per = panels;
-        g.pch = (panels + g.per - 1) / g.per;
+        g.per = 1;
+        g.pch = panels;
         if (g.pch < want && k >= 16) {
             int64_t nj = (want + g.pch - 1) / g.pch;
             if (nj > k / 8) nj = k / 8;
