@@ -160,14 +160,22 @@ public final class ImageARModel: CausalModel, @unchecked Sendable {
     private func run(_ input: [Float], k: Int, cache: KVCache, condition c: ImageCondition, layerBase: Int) -> [Float] {
         var x = input
         let d = hp.d, n0 = cache.count
+        let np = c.count + n0                                 // attention prefix: condition, then the cache
         for (l, b) in weights.decoder.enumerated() {
             let cl = layerBase + l
-            let pk = c.keys[l] + Array(UnsafeBufferPointer(start: cache.keyRow(cl, 0), count: n0 * d))
-            let pv = c.values[l] + Array(UnsafeBufferPointer(start: cache.valueRow(cl, 0), count: n0 * d))
-            let (kNew, vNew) = ImageMath.block(b, &x, k: k, hp: hp, prefixK: pk, prefixV: pv,
-                                               prefixCount: c.count + n0, causal: true, threads: threads)
-            kNew.withUnsafeBufferPointer { cache.keyRow(cl, n0).update(from: $0.baseAddress!, count: k * d) }
-            vNew.withUnsafeBufferPointer { cache.valueRow(cl, n0).update(from: $0.baseAddress!, count: k * d) }
+            // [np + k, d]: the condition's rows, the cache's, then the block's new rows (one copy each).
+            func rows(_ cond: [Float], _ cached: UnsafeMutablePointer<Float>) -> [Float] {
+                [Float](unsafeUninitializedCapacity: (np + k) * d) { buf, count in
+                    let p = buf.baseAddress!
+                    cond.withUnsafeBufferPointer { if let src = $0.baseAddress { p.update(from: src, count: c.count * d) } }
+                    (p + c.count * d).update(from: cached, count: n0 * d)
+                    count = (np + k) * d
+                }
+            }
+            var keys = rows(c.keys[l], cache.keyRow(cl, 0)), values = rows(c.values[l], cache.valueRow(cl, 0))
+            ImageMath.block(b, &x, k: k, hp: hp, keys: &keys, values: &values, prefixCount: np, causal: true, threads: threads)
+            keys.withUnsafeBufferPointer { cache.keyRow(cl, n0).update(from: $0.baseAddress! + np * d, count: k * d) }
+            values.withUnsafeBufferPointer { cache.valueRow(cl, n0).update(from: $0.baseAddress! + np * d, count: k * d) }
         }
         let h = ImageMath.rmsNorm(x, weights.outputNorm, k: k, n: d, eps: hp.eps)
         return ImageMath.matmul(h, weights.output, packs: weights.packs, slot: 0, k: k, n: d, m: hp.colours, threads: threads)

@@ -86,16 +86,37 @@ enum ImageMath {
     /// One pre-norm block over k new rows x [k, d] (updated in place). The new rows attend to
     /// `prefixK`/`prefixV` ([np, d] each) and to the new rows: causally (row i sees new rows 0...i)
     /// or, when `causal` is false, to all k. Returns the new rows' keys and values ([k, d] each).
-    /// The matrix products and causal attention may use up to `threads` threads; no bit depends on it.
     static func block(_ b: ImageBlock, _ x: inout [Float], k: Int, hp: ImageARHyperparameters,
                       prefixK: [Float], prefixV: [Float], prefixCount np: Int, causal: Bool,
                       threads: Int = 1) -> ([Float], [Float]) {
+        let d = hp.d
+        var keys = prefixK + [Float](repeating: 0, count: k * d)       // [np + k, d]
+        var values = prefixV + [Float](repeating: 0, count: k * d)     // [np + k, d]
+        block(b, &x, k: k, hp: hp, keys: &keys, values: &values, prefixCount: np, causal: causal, threads: threads)
+        return (Array(keys[(np * d)...]), Array(values[(np * d)...]))
+    }
+
+    /// The block with the keys and values in one buffer each, [np + k, d]: rows 0 ..< np hold the
+    /// prefix, and the new rows' keys and values are written into rows np ..< np + k (no copies of the
+    /// prefix per layer). The matrix products and causal attention may use up to `threads` threads;
+    /// no bit depends on it.
+    static func block(_ b: ImageBlock, _ x: inout [Float], k: Int, hp: ImageARHyperparameters,
+                      keys: inout [Float], values: inout [Float], prefixCount np: Int, causal: Bool,
+                      threads: Int = 1) {
         let d = hp.d, H = hp.heads, hd = hp.headDim
+        precondition(keys.count == (np + k) * d && values.count == (np + k) * d, "ImageMath.block: K/V buffers")
         let a = rmsNorm(x, b.attnNorm, k: k, n: d, eps: hp.eps)
         let q = matmul(a, b.wq, packs: b.packs, slot: 0, k: k, n: d, m: d, threads: threads)          // [k, d]
-        let kNew = matmul(a, b.wk, packs: b.packs, slot: 1, k: k, n: d, m: d, threads: threads)       // [k, d]
-        let vNew = matmul(a, b.wv, packs: b.packs, slot: 2, k: k, n: d, m: d, threads: threads)       // [k, d]
-        let keys = prefixK + kNew, values = prefixV + vNew  // [np + k, d]
+        if swiftLoops {
+            keys.replaceSubrange((np * d)..., with: matmul(a, b.wk, packs: b.packs, slot: 1, k: k, n: d, m: d))
+            values.replaceSubrange((np * d)..., with: matmul(a, b.wv, packs: b.packs, slot: 2, k: k, n: d, m: d))
+        } else {   // the new rows' K and V [k, d] straight into their rows
+            let wk = b.packs.get(1, b.wk, rows: d, cols: d), wv = b.packs.get(2, b.wv, rows: d, cols: d)
+            a.withUnsafeBufferPointer { A in
+                keys.withUnsafeMutableBufferPointer { wk.multiply(A.baseAddress!, k: k, into: $0.baseAddress! + np * d, threads: threads) }
+                values.withUnsafeMutableBufferPointer { wv.multiply(A.baseAddress!, k: k, into: $0.baseAddress! + np * d, threads: threads) }
+            }
+        }
         let scale = 1 / Float(hd).squareRoot()
         var o = [Float](repeating: 0, count: k * d)          // [k, d] attention output
         if causal && !swiftLoops {
@@ -114,7 +135,6 @@ enum ImageMath {
         siluInPlace(&up)
         let down = matmul(up, b.wDown, packs: b.packs, slot: 5, k: k, n: hp.ffn, m: d, threads: threads)
         for i in 0..<(k * d) { x[i] += down[i] }
-        return (kNew, vNew)
     }
 
     /// The former Swift attention: q [k, d] against keys/values [np + k, d] into o [k, d] (zeroed).
