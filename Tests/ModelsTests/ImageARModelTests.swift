@@ -134,6 +134,19 @@ func splitForward(_ m: ImageARModel, _ inputs: [ModelInput]) throws -> [[Float]]
         }
     }
 
+    /// The condition lives in the cache's rows before position 0: a cache made by another prompt's model
+    /// (same weights) is refilled with this model's condition, so its logits are this model's.
+    @Test func aCacheFromAnotherPromptGetsThisPromptsCondition() throws {
+        let (w, tok) = try builtinImage("emoji")
+        let cat = try ImageARModel(weights: w, tokenizer: tok, prompt: "cat face")
+        let grin = try ImageARModel(weights: w, tokenizer: tok, prompt: "grinning face")
+        let inputs: [ModelInput] = [.token(cat.boiToken), .token(4), .token(9)]
+        let own = try grin.forward(inputs, cache: grin.makeCache()).data
+        let borrowed = try grin.forward(inputs, cache: cat.makeCache()).data
+        #expect(own.map(\.bitPattern) == borrowed.map(\.bitPattern))
+        #expect(own != (try cat.forward(inputs, cache: cat.makeCache()).data))
+    }
+
     @Test func guidanceOneEqualsConditional() throws {
         let (w, tok) = try builtinImage("emoji")
         let m1 = try ImageARModel(weights: w, tokenizer: tok, prompt: "cat face")

@@ -98,15 +98,36 @@ public final class ImageARModel: CausalModel, @unchecked Sendable {
             + weights.output.count
     }
 
+    /// Rows before position 0 that hold a condition's keys and values (the longest condition).
+    private var prefixRows: Int { hp.textLength + hp.stabilisers }
+
     public func makeCache() -> KVCache {
-        KVCache(layers: hp.decoderLayers * rowsPerForward, kvDim: hp.d, capacity: contextLength)
+        let cache = KVCache(layers: hp.decoderLayers * rowsPerForward, kvDim: hp.d, capacity: contextLength,
+                            prefixRows: prefixRows)
+        fillPrefix(cache)
+        return cache
+    }
+
+    /// Writes each guidance row's condition keys and values into the rows just before position 0 of its
+    /// layers, so attention reads [condition | cached positions | new rows] as one run, with no copies.
+    private func fillPrefix(_ cache: KVCache) {
+        for (base, c) in [(0, condition), (hp.decoderLayers, unconditional)].prefix(rowsPerForward) {
+            for l in 0..<hp.decoderLayers {
+                c.keys[l].withUnsafeBufferPointer { cache.keyRow(base + l, -c.count).update(from: $0.baseAddress!, count: $0.count) }
+                c.values[l].withUnsafeBufferPointer { cache.valueRow(base + l, -c.count).update(from: $0.baseAddress!, count: $0.count) }
+            }
+        }
+        cache.prefixOwner = ObjectIdentifier(self)
     }
 
     public func forward(_ inputs: [ModelInput], cache: KVCache) throws -> Logits {
         let k = inputs.count, d = hp.d, n0 = cache.count
-        guard cache.layers == hp.decoderLayers * rowsPerForward, cache.kvDim == d, cache.capacity == contextLength else {
+        guard cache.layers == hp.decoderLayers * rowsPerForward, cache.kvDim == d, cache.capacity == contextLength,
+              cache.prefixRows == prefixRows else {
             throw ModelError.badInput("the cache was not made by this model (makeCache())")
         }
+        // A cache made by another prompt's model (same weights): its rows before 0 hold that condition.
+        if cache.prefixOwner != ObjectIdentifier(self) { fillPrefix(cache) }
         guard n0 + k <= contextLength else { throw ModelError.contextFull(needed: n0 + k, context: contextLength) }
         guard k > 0 else { return Logits(rows: 0, vocab: vocabSize, data: []) }
         // Decoder inputs [k, d]: token / BOI / embedding, + level embedding, + pixel (row, col) embedding.
@@ -163,19 +184,10 @@ public final class ImageARModel: CausalModel, @unchecked Sendable {
         let np = c.count + n0                                 // attention prefix: condition, then the cache
         for (l, b) in weights.decoder.enumerated() {
             let cl = layerBase + l
-            // [np + k, d]: the condition's rows, the cache's, then the block's new rows (one copy each).
-            func rows(_ cond: [Float], _ cached: UnsafeMutablePointer<Float>) -> [Float] {
-                [Float](unsafeUninitializedCapacity: (np + k) * d) { buf, count in
-                    let p = buf.baseAddress!
-                    cond.withUnsafeBufferPointer { if let src = $0.baseAddress { p.update(from: src, count: c.count * d) } }
-                    (p + c.count * d).update(from: cached, count: n0 * d)
-                    count = (np + k) * d
-                }
-            }
-            var keys = rows(c.keys[l], cache.keyRow(cl, 0)), values = rows(c.values[l], cache.valueRow(cl, 0))
-            ImageMath.block(b, &x, k: k, hp: hp, keys: &keys, values: &values, prefixCount: np, causal: true, threads: threads)
-            keys.withUnsafeBufferPointer { cache.keyRow(cl, n0).update(from: $0.baseAddress! + np * d, count: k * d) }
-            values.withUnsafeBufferPointer { cache.valueRow(cl, n0).update(from: $0.baseAddress! + np * d, count: k * d) }
+            // The cache's rows -c.count ..< n0 + k: [condition | cached positions | the new rows, which
+            // the block writes], [np + k, d] in one run.
+            ImageMath.block(b, &x, k: k, hp: hp, keys: cache.keyRow(cl, -c.count), values: cache.valueRow(cl, -c.count),
+                            prefixCount: np, causal: true, threads: threads)
         }
         let h = ImageMath.rmsNorm(x, weights.outputNorm, k: k, n: d, eps: hp.eps)
         return ImageMath.matmul(h, weights.output, packs: weights.packs, slot: 0, k: k, n: d, m: hp.colours, threads: threads)

@@ -165,7 +165,7 @@ extension BenchDecodersCommand {
         }
         print("\(target.ref): \(list.count) prompts x \(options.seeds) seeds, "
               + String(format: "temperature %.2f", decoding.spec(.ar).sampler(on: .image).temperature)
-              + ", \(target.imageThreads) thread\(target.imageThreads == 1 ? "" : "s") for every decoder (passes of 8+ positions use them)"
+              + ", threads \(target.imageThreads) for AR and every decoder alike (only passes of 8+ positions use more than one)"
               + "; sjd window \(decoding.window ?? 16), sjd2 window \(decoding.window ?? 80) levels \(decoding.levels ?? 20)")
         // cpu ms/img: process CPU time, all threads.
         print("decoder     passes/img  tok/pass  positions/img  wall ms/img  cpu ms/img  speed-up passes  wall    cpu  retrieval  pixel err  projected ms/img")
