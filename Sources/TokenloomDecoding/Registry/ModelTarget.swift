@@ -3,7 +3,6 @@
 // fuses its hidden states), refuses decoders the model cannot run, encodes or conditions on the
 // prompt, and builds each decoder with the settings its kind and the model call for.
 import TokenloomModels
-import TokenloomKernels
 
 public final class ModelTarget: @unchecked Sendable {
     public enum Content {
@@ -16,7 +15,8 @@ public final class ModelTarget: @unchecked Sendable {
     public let ref: String
     public let path: String
     public let content: Content
-    /// The kernel thread budget an image model's forwards get (a text model holds its own).
+    /// The kernel thread budget an image model's forwards get (a text model holds its own); without
+    /// --threads, ImageARModel.defaultThreads.
     public let imageThreads: Int
 
     public var domain: ModelDomain {
@@ -77,7 +77,7 @@ public final class ModelTarget: @unchecked Sendable {
             llm = l
         }
         return ModelTarget(ref: ref, path: path, content: .image(weights: weights, tokenizer: try BPETokenizer(gguf: file), llm: llm),
-                           imageThreads: threads ?? Parallel.coreCount)
+                           imageThreads: threads ?? ImageARModel.defaultThreads)
     }
 
     /// A model behind an inference server, with the tokenizer of a local GGUF the user names.

@@ -19,6 +19,11 @@ public final class ImageARModel: CausalModel, @unchecked Sendable {
     /// many threads where the work pays for it (a 1-position pass stays on the calling thread). The
     /// logits' bits do not depend on it.
     public let threads: Int
+
+    /// The budget when none is asked for: one thread. Measured on a 2-core machine whose other core was
+    /// busy, 2 threads doubled SJD's wall time (the pool's second thread competes with the other load),
+    /// while on idle cores they cut a 16-position pass by about a quarter: `--threads N` opts in.
+    public static let defaultThreads = 1
     public var hp: ImageARHyperparameters { weights.hp }
     public var vocabSize: Int { hp.colours + 1 }
     public var contextLength: Int { hp.imageTokens }

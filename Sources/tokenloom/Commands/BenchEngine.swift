@@ -67,8 +67,9 @@ struct BenchEngineCommand: ParsableCommand {
 
     func run() throws {
         let path = try ModelStore.resolve(model.model)
-        let threads = model.threads ?? Parallel.coreCount
-        let m = try ModelLoader.load(path: path, threads: threads, cacheCapacity: 1024)
+        let m = try ModelLoader.load(path: path, threads: model.threads, cacheCapacity: 1024)
+        // The budget the model runs with (the image model's default differs from the text model's).
+        let threads = (m as? ImageARModel)?.threads ?? (m as? LlamaModel)?.threads ?? model.threads ?? Parallel.coreCount
         let prefix = 64, ks = [1, 2, 4, 8, 16, 32, 64, 80], wide = [16, 80]
         guard m.contextLength >= max(promptTokens, prefix + 80, decodeTokens + 8) else {
             throw CLIError.data("the model's context (\(m.contextLength)) is too short for this benchmark")
