@@ -142,7 +142,7 @@ enum ImageMath {
         if causal && !swiftLoops {
             // Row i attends to keys 0 ... np + i: tl_attention with the prefix as its cache, split over
             // (head, block of rows) chunks when there are threads and enough scores to pay, its softmax's
-            // e^x the vectorised polynomial (poly = 1: libm's expf per score was a fifth of a wide pass).
+            // e^x the vectorised polynomial (poly = 1; tl_attention calls libm's expf once per score).
             tl_attention_rows_mt(q, keys, values, Int64(np), Int64(k), Int64(H), Int64(H), Int64(hd), scale, &o,
                                  Int32(clamping: max(1, threads)), 1)
         } else {
