@@ -7,8 +7,12 @@
 // For heads of a multiple of 16 every path (AVX-512, AVX2, NEON, scalar) gives the same bits: the
 // AVX-512 order, 16 lanes (lane l takes the elements i % 16 == l; the first product rounded alone,
 // the rest fma'd; then matmul.c's reduce16), and out[i] = fma(w_t, V[t, i], out[i]) for t in order.
+// The softmax's e^x is libm's expf summed in double, or (`poly`, the image model's wide passes) exp_poly.h's
+// polynomial, vectorised, summed in float in 16 lanes (key t in lane t % 16, in the order of t) and then
+// the lanes by reduce1's tree: either way a row's bits depend only on its own scores, never on k.
 #include "ckernels.h"
 #include "fma_ref.h"
+#include "exp_poly.h"
 #include <math.h>
 #include <stdlib.h>
 
@@ -23,9 +27,20 @@ static float score16(const float *q, const float *k, int64_t hd) {
     return (f[0] + f[2]) + (f[1] + f[3]);
 }
 
+// The lane sums of the poly softmax's definition: lane l sums e_t for t = l, l + 16, ... in order; then
+// halves, quarters, pairs (reduce1's tree).
+static float poly_softmax_scalar(float *s, int64_t T, float mx) {
+    float lane[16] = {0};
+    for (int64_t t = 0; t < T; t++) { s[t] = tl_exp_poly1(s[t] - mx); lane[t % 16] += s[t]; }
+    float h[8], f[4];
+    for (int i = 0; i < 8; i++) h[i] = lane[i] + lane[i + 8];
+    for (int i = 0; i < 4; i++) f[i] = h[i] + h[i + 4];
+    return (f[0] + f[2]) + (f[1] + f[3]);
+}
+
 static void attention_scalar(const float *q, const float *K, const float *V, int64_t n0, int64_t k,
                   int64_t H, int64_t Hkv, int64_t hd, float scale, float *out,
-                  float *scratch, int64_t h0, int64_t h1) {
+                  float *scratch, int64_t h0, int64_t h1, int poly) {
     const int64_t group = H / Hkv, qdim = H * hd, kvdim = Hkv * hd;
     const int lanes16 = hd % 16 == 0;   // the SIMD paths' order; other heads have only this path
     for (int64_t h = h0; h < h1; h++) {
@@ -42,9 +57,14 @@ static void attention_scalar(const float *q, const float *K, const float *V, int
                 scratch[t] = dot * scale;
                 if (scratch[t] > mx) mx = scratch[t];
             }
-            double sum = 0;
-            for (int64_t t = 0; t < T; t++) { scratch[t] = expf(scratch[t] - mx); sum += scratch[t]; }
-            const float inv = (float)(1.0 / sum);
+            float inv;
+            if (poly) {
+                inv = 1.0f / poly_softmax_scalar(scratch, T, mx);
+            } else {
+                double sum = 0;
+                for (int64_t t = 0; t < T; t++) { scratch[t] = expf(scratch[t] - mx); sum += scratch[t]; }
+                inv = (float)(1.0 / sum);
+            }
             float *o = out + j * qdim + h * hd;
             for (int64_t i = 0; i < hd; i++) o[i] = 0;
             for (int64_t t = 0; t < T; t++) {
@@ -90,10 +110,24 @@ TL_TARGET static inline __m256 reduce8(const __m512 *v) {
     return _mm512_castps512_ps256(_mm512_permutexvar_ps(idx, t1));
 }
 
+// ov[0 .. nv) = sum_t (e_t inv) V[t]: one fma chain per lane in the order of t. V points at the head's
+// first value; rows are kvdim apart.
+TL_TARGET static inline __attribute__((always_inline))
+void weighted_values(const int nv, __m512 *ov, const float *e, float inv, const float *V, int64_t T, int64_t kvdim) {
+    __m512 acc[16];
+    for (int v = 0; v < nv; v++) acc[v] = _mm512_setzero_ps();
+    for (int64_t t = 0; t < T; t++) {
+        const __m512 wt = _mm512_set1_ps(e[t] * inv);
+        const float *vt = V + t * kvdim;
+        for (int v = 0; v < nv; v++) acc[v] = _mm512_fmadd_ps(wt, _mm512_loadu_ps(vt + 16 * v), acc[v]);
+    }
+    for (int v = 0; v < nv; v++) ov[v] = acc[v];
+}
+
 // The same computation, 16 lanes at a time over the head dimension (hd a multiple of 16, <= 256).
 TL_TARGET static void attention_simd(const float *q, const float *K, const float *V, int64_t n0, int64_t k,
                            int64_t H, int64_t Hkv, int64_t hd, float scale, float *out,
-                           float *scratch, int64_t h0, int64_t h1) {
+                           float *scratch, int64_t h0, int64_t h1, int poly) {
     const int64_t group = H / Hkv, qdim = H * hd, kvdim = Hkv * hd, nv = hd / 16;
     __m512 qv[16], ov[16];
     for (int64_t h = h0; h < h1; h++) {
@@ -128,14 +162,34 @@ TL_TARGET static void attention_simd(const float *q, const float *K, const float
                 scratch[t] = st;
                 if (st > mx) mx = st;
             }
-            double sum = 0;
-            for (int64_t t = 0; t < T; t++) { scratch[t] = expf(scratch[t] - mx); sum += scratch[t]; }
-            const float inv = (float)(1.0 / sum);
-            for (int64_t v = 0; v < nv; v++) ov[v] = _mm512_setzero_ps();
-            for (int64_t t = 0; t < T; t++) {
-                const __m512 wt = _mm512_set1_ps(scratch[t] * inv);
-                const float *vt = V + t * kvdim + g * hd;
-                for (int64_t v = 0; v < nv; v++) ov[v] = _mm512_fmadd_ps(wt, _mm512_loadu_ps(vt + 16 * v), ov[v]);
+            float inv;
+            if (poly) {   // 16 keys at a time; the last few masked (adding +0 leaves a lane's sum as it is)
+                const __m512 mxv = _mm512_set1_ps(mx);
+                __m512 lanes = _mm512_setzero_ps();
+                int64_t u = 0;
+                for (; u + 16 <= T; u += 16) {
+                    const __m512 e = tl_exp_poly16(_mm512_sub_ps(_mm512_loadu_ps(scratch + u), mxv));
+                    _mm512_storeu_ps(scratch + u, e);
+                    lanes = _mm512_add_ps(lanes, e);
+                }
+                if (u < T) {
+                    const __mmask16 m = (__mmask16)((1u << (T - u)) - 1);
+                    const __m512 e = tl_exp_poly16(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, scratch + u), mxv));
+                    _mm512_mask_storeu_ps(scratch + u, m, e);
+                    lanes = _mm512_add_ps(lanes, _mm512_maskz_mov_ps(m, e));
+                }
+                inv = 1.0f / reduce1(lanes);
+            } else {
+                double sum = 0;
+                for (int64_t t = 0; t < T; t++) { scratch[t] = expf(scratch[t] - mx); sum += scratch[t]; }
+                inv = (float)(1.0 / sum);
+            }
+            const float *Vg = V + g * hd;
+            switch (nv) {   // a constant nv keeps the accumulators in registers (same chains, same bits)
+            case 1: weighted_values(1, ov, scratch, inv, Vg, T, kvdim); break;
+            case 2: weighted_values(2, ov, scratch, inv, Vg, T, kvdim); break;
+            case 4: weighted_values(4, ov, scratch, inv, Vg, T, kvdim); break;
+            default: weighted_values((int)nv, ov, scratch, inv, Vg, T, kvdim); break;
             }
             float *o = out + j * qdim + h * hd;
             for (int64_t v = 0; v < nv; v++) _mm512_storeu_ps(o + 16 * v, ov[v]);
@@ -236,37 +290,50 @@ static void attention_neon(const float *q, const float *K, const float *V, int64
 }
 #endif
 
-void tl_attention(const float *q, const float *K, const float *V, int64_t n0, int64_t k,
-                  int64_t H, int64_t Hkv, int64_t hd, float scale, float *out,
-                  float *scratch, int64_t h0, int64_t h1) {
-    // The active path (TOKENLOOM_ISA governs attention too); all give the scalar bits. An unusable
-    // TOKENLOOM_ISA: scalar here; the matmuls report it.
-    if (tl_attention_isa(TL_ISA_BEST, q, K, V, n0, k, H, Hkv, hd, scale, out, scratch, h0, h1) != 0)
-        attention_scalar(q, K, V, n0, k, H, Hkv, hd, scale, out, scratch, h0, h1);
-}
-
-int tl_attention_isa(int isa, const float *q, const float *K, const float *V, int64_t n0, int64_t k,
-                     int64_t H, int64_t Hkv, int64_t hd, float scale, float *out,
-                     float *scratch, int64_t h0, int64_t h1) {
+// The path `isa` (TL_ISA_BEST: the active one) for heads [h0, h1); -2 for a path this CPU lacks.
+// AVX2 and NEON have only libm's softmax: with `poly`, they take the scalar definition (same bits).
+static int attention_dispatch(int isa, const float *q, const float *K, const float *V, int64_t n0, int64_t k,
+                              int64_t H, int64_t Hkv, int64_t hd, float scale, float *out,
+                              float *scratch, int64_t h0, int64_t h1, int poly) {
     if (isa == TL_ISA_BEST) isa = tl_isa_active();
     if (isa < 0 || !tl_isa_supported(isa)) return -2;
     if (hd % 16 == 0 && hd <= 256) {
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-        if (isa == TL_ISA_AVX512) { attention_simd(q, K, V, n0, k, H, Hkv, hd, scale, out, scratch, h0, h1); return 0; }
-        if (isa == TL_ISA_AVX2 || isa == TL_ISA_AVXVNNI) {
+        if (isa == TL_ISA_AVX512) { attention_simd(q, K, V, n0, k, H, Hkv, hd, scale, out, scratch, h0, h1, poly); return 0; }
+        if ((isa == TL_ISA_AVX2 || isa == TL_ISA_AVXVNNI) && !poly) {
             attention_avx2(q, K, V, n0, k, H, Hkv, hd, scale, out, scratch, h0, h1);
             return 0;
         }
 #endif
 #if defined(__aarch64__) && (defined(__clang__) || defined(__GNUC__))
-        if (isa == TL_ISA_NEON || isa == TL_ISA_NEON_DOT) {
+        if ((isa == TL_ISA_NEON || isa == TL_ISA_NEON_DOT) && !poly) {
             attention_neon(q, K, V, n0, k, H, Hkv, hd, scale, out, scratch, h0, h1);
             return 0;
         }
 #endif
     }
-    attention_scalar(q, K, V, n0, k, H, Hkv, hd, scale, out, scratch, h0, h1);
+    attention_scalar(q, K, V, n0, k, H, Hkv, hd, scale, out, scratch, h0, h1, poly);
     return 0;
+}
+
+// The active path; an unusable TOKENLOOM_ISA: scalar here (the matmuls report it).
+static void attention_any(const float *q, const float *K, const float *V, int64_t n0, int64_t k,
+                          int64_t H, int64_t Hkv, int64_t hd, float scale, float *out,
+                          float *scratch, int64_t h0, int64_t h1, int poly) {
+    if (attention_dispatch(TL_ISA_BEST, q, K, V, n0, k, H, Hkv, hd, scale, out, scratch, h0, h1, poly) != 0)
+        attention_scalar(q, K, V, n0, k, H, Hkv, hd, scale, out, scratch, h0, h1, poly);
+}
+
+void tl_attention(const float *q, const float *K, const float *V, int64_t n0, int64_t k,
+                  int64_t H, int64_t Hkv, int64_t hd, float scale, float *out,
+                  float *scratch, int64_t h0, int64_t h1) {
+    attention_any(q, K, V, n0, k, H, Hkv, hd, scale, out, scratch, h0, h1, 0);
+}
+
+int tl_attention_isa(int isa, const float *q, const float *K, const float *V, int64_t n0, int64_t k,
+                     int64_t H, int64_t Hkv, int64_t hd, float scale, float *out,
+                     float *scratch, int64_t h0, int64_t h1) {
+    return attention_dispatch(isa, q, K, V, n0, k, H, Hkv, hd, scale, out, scratch, h0, h1, 0);
 }
 
 // ---- all heads, split over the kernel threads ----
@@ -297,5 +364,48 @@ void tl_attention_mt(const float *q, const float *K, const float *V, int64_t n0,
     attention_ctx c = {q, K, V, n0, k, H, Hkv, hd, scale, out, scratch};
     // Few scores in all: threads cost more than they save.
     tl_parallel_run(k * (n0 + k) * H >= 2048 ? threads : 1, attention_task, &c, H);
+    free(scratch);
+}
+
+// ---- all heads, split over the kernel threads by (head, block of new positions) ----
+// For few heads and many new positions (the image model's wide passes: 5 heads, k = 16 ... 80): a row
+// attends to the same keys whichever block holds it, so the split never changes a bit.
+
+typedef struct {
+    const float *q, *K, *V;
+    int64_t n0, k, H, Hkv, hd, jb;   // jb: new positions per chunk
+    int poly;
+    float scale;
+    float *out, *scratch;            // scratch [chunks, n0 + k]
+} attention_rows_ctx;
+
+static void attention_rows_task(void *p, int64_t c) {
+    const attention_rows_ctx *a = (const attention_rows_ctx *)p;
+    const int64_t h = c % a->H, j0 = (c / a->H) * a->jb;
+    const int64_t j1 = j0 + a->jb < a->k ? j0 + a->jb : a->k;
+    const int64_t qdim = a->H * a->hd;
+    // Positions j0 ..< j1 are new positions 0 ..< j1 - j0 after a cache of n0 + j0 rows.
+    attention_any(a->q + j0 * qdim, a->K, a->V, a->n0 + j0, j1 - j0, a->H, a->Hkv, a->hd, a->scale,
+                  a->out + j0 * qdim, a->scratch + c * (a->n0 + a->k), h, h + 1, a->poly);
+}
+
+void tl_attention_rows_mt(const float *q, const float *K, const float *V, int64_t n0, int64_t k,
+                          int64_t H, int64_t Hkv, int64_t hd, float scale, float *out, int threads, int poly) {
+    // Few new positions or few scores in all: threads cost more than they save (measured on the image
+    // model: 2 threads made its 1 ... 4-position passes slower). Else about 4 chunks per thread.
+    if (threads < 1 || k < 8 || k * (n0 + k) * H < 4096) threads = 1;
+    int64_t nj = threads == 1 ? 1 : (4 * (int64_t)threads + H - 1) / H;
+    if (nj > k) nj = k;
+    const int64_t jb = (k + nj - 1) / nj, chunks = H * ((k + jb - 1) / jb);
+    float *scratch = (float *)malloc((size_t)(chunks * (n0 + k)) * sizeof(float));
+    if (!scratch) {  // out of memory for the scores: one head at a time needs far less
+        float *one = (float *)malloc((size_t)(n0 + k) * sizeof(float));
+        if (!one) return;
+        attention_any(q, K, V, n0, k, H, Hkv, hd, scale, out, one, 0, H, poly);
+        free(one);
+        return;
+    }
+    attention_rows_ctx c = {q, K, V, n0, k, H, Hkv, hd, jb, poly, scale, out, scratch};
+    tl_parallel_run(threads, attention_rows_task, &c, chunks);
     free(scratch);
 }

@@ -219,22 +219,35 @@ int tl_gemm_f32_available(int impl) {
 typedef struct {
     const float *x, *P;
     float *y;
-    int64_t k, n, m, per;   // per: panels per chunk
+    int64_t k, n, m;
+    int64_t per, pch;   // panels per chunk; chunks along the panels
+    int64_t jb;         // positions per chunk
     int impl;
 } gemm_ctx;
 
+// Chunk c: panels [per (c % pch), ...) of positions [jb (c / pch), ...). A position's outputs are
+// the same chains whichever chunk computes them, so the split never changes a bit.
 static void gemm_task(void *p, int64_t c) {
     const gemm_ctx *g = (const gemm_ctx *)p;
     const int64_t panels = (g->m + TL_GEMM_NR - 1) / TL_GEMM_NR;
-    const int64_t p0 = c * g->per, p1 = p0 + g->per < panels ? p0 + g->per : panels;
+    const int64_t pc = c % g->pch, jc = c / g->pch;
+    const int64_t p0 = pc * g->per, p1 = p0 + g->per < panels ? p0 + g->per : panels;
+    const int64_t j0 = jc * g->jb, j1 = j0 + g->jb < g->k ? j0 + g->jb : g->k;
+    const float *x = g->x + j0 * g->n;   // [j1 - j0, n]
+    float *y = g->y + j0 * g->m;         // [j1 - j0, m]
     switch (g->impl) {
 #ifdef TL_HAVE_X86
-    case TL_GEMM_AVX512: gemm_avx512(g->x, g->P, g->y, g->k, g->n, g->m, p0, p1); return;
-    case TL_GEMM_AVX2: gemm_avx2(g->x, g->P, g->y, g->k, g->n, g->m, p0, p1); return;
+    case TL_GEMM_AVX512: gemm_avx512(x, g->P, y, j1 - j0, g->n, g->m, p0, p1); return;
+    case TL_GEMM_AVX2: gemm_avx2(x, g->P, y, j1 - j0, g->n, g->m, p0, p1); return;
 #endif
-    default: gemm_scalar(g->x, g->P, g->y, g->k, g->n, g->m, p0, p1); return;
+    default: gemm_scalar(x, g->P, y, j1 - j0, g->n, g->m, p0, p1); return;
     }
 }
+
+// Multiply-adds below which a call stays on one thread: a wake-up and the join cost a few microseconds.
+// Nor below 8 positions: measured on the image model, 2 threads made its 1 ... 4-position passes slower.
+#define TL_GEMM_MT_WORK ((int64_t)1 << 18)
+#define TL_GEMM_MT_POSITIONS 8
 
 int tl_gemm_f32(const float *x, const float *packed, float *y, int64_t k, int64_t n, int64_t m,
                 int threads, int impl) {
@@ -248,11 +261,24 @@ int tl_gemm_f32(const float *x, const float *packed, float *y, int64_t k, int64_
     }
     if (!tl_gemm_f32_available(impl)) return -1;
     const int64_t panels = (m + TL_GEMM_NR - 1) / TL_GEMM_NR;
-    gemm_ctx g = {x, packed, y, k, n, m, panels, impl};
-    // Chunks of 4 panels (whole wide tiles), and only when there is enough work to pay for a wake-up.
-    if (threads > 1 && panels > 4 && k * n * m >= (int64_t)1 << 20) g.per = 4;
-    else threads = 1;
-    tl_parallel_run(threads, gemm_task, &g, (panels + g.per - 1) / g.per);
+    gemm_ctx g = {x, packed, y, k, n, m, panels, 1, k, impl};
+    if (threads > 1 && k >= TL_GEMM_MT_POSITIONS && k * n * m >= TL_GEMM_MT_WORK) {
+        // About 4 chunks per thread, claimed dynamically, so an uneven split or a late worker costs
+        // little: chunks of one panel (from 8 positions a panel alone has enough FMA chains per tile),
+        // and when the panels are too few to go round, blocks of at least 8 positions too.
+        const int64_t want = 4 * (int64_t)threads;
+        g.per = 1;
+        g.pch = panels;
+        if (g.pch < want && k >= 16) {
+            int64_t nj = (want + g.pch - 1) / g.pch;
+            if (nj > k / 8) nj = k / 8;
+            g.jb = (k + nj - 1) / nj;
+        }
+    } else {
+        threads = 1;
+        g.per = panels;
+    }
+    tl_parallel_run(threads, gemm_task, &g, g.pch * ((k + g.jb - 1) / g.jb));
     return 0;
 }
 

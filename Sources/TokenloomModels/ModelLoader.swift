@@ -15,7 +15,7 @@ public enum ModelLoader {
         }
         if arch == ImageARWeights.architecture {
             // The image model unconditioned (empty prompt); ImageARModel(path:prompt:llm:) conditions it.
-            return try ImageARModel(path: path, prompt: "")
+            return try ImageARModel(path: path, prompt: "", threads: threads ?? ImageARModel.defaultThreads)
         }
         throw ModelError.unknownArchitecture(path: path, name: arch)
     }

@@ -20,7 +20,7 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: "Model: smollm2, builtin:NAME, a path to a .gguf file, or a served model http://HOST:PORT/v1#MODEL_NAME.")
     var model: String = "smollm2"
 
-    @Option(parsing: .unconditional, help: "Worker threads for the kernels (default: the number of cores).")
+    @Option(parsing: .unconditional, help: "Worker threads for the kernels (default: the number of cores; 1 for an image model).")
     var threads: Int?
 
     @OptionGroup var served: ServedModelOptions

@@ -114,19 +114,37 @@ func splitForward(_ m: ImageARModel, _ inputs: [ModelInput]) throws -> [[Float]]
     }
 
     /// What makes greedy SJD / Jacobi equal greedy AR exactly: a row's logits have the same bits whether
-    /// its pass has 1, 16 or 80 positions (and whatever rows share it), with and without guidance.
+    /// its pass has 1, 16 or 80 positions (and whatever rows share it), with and without guidance, and
+    /// whatever thread budget the wide passes get (AR's 1-position passes here run on one thread).
     @Test(arguments: [Float(1), 3]) func wideForwardHasTheBitsOfOneAtATime(guidance: Float) throws {
         let (w, tok) = try builtinImage("emoji")
         let m = try ImageARModel(weights: w, tokenizer: tok, prompt: "cat face", guidance: guidance)
         let inputs: [ModelInput] = [.token(m.boiToken)] + (0..<99).map { ModelInput.token(($0 * 37 + 11) % w.hp.colours) }
         let one = m.makeCache()
         let alone = try inputs.flatMap { try m.forward([$0], cache: one).data }
-        for widths in [[100], [1, 16, 80, 3], [7, 5, 80, 8]] {
-            let c = m.makeCache()
-            var rows: [Float] = [], at = 0
-            for n in widths { rows += try m.forward(Array(inputs[at..<(at + n)]), cache: c).data; at += n }
-            #expect(rows.map(\.bitPattern) == alone.map(\.bitPattern), "passes of \(widths) positions, guidance \(guidance)")
+        for threads in [1, 2, 3] {
+            let mt = try ImageARModel(weights: w, tokenizer: tok, prompt: "cat face", guidance: guidance, threads: threads)
+            for widths in [[100], [1, 16, 80, 3], [7, 5, 80, 8]] {
+                let c = mt.makeCache()
+                var rows: [Float] = [], at = 0
+                for n in widths { rows += try mt.forward(Array(inputs[at..<(at + n)]), cache: c).data; at += n }
+                #expect(rows.map(\.bitPattern) == alone.map(\.bitPattern),
+                        "passes of \(widths) positions, guidance \(guidance), \(threads) threads")
+            }
         }
+    }
+
+    /// The condition lives in the cache's rows before position 0: a cache made by another prompt's model
+    /// (same weights) is refilled with this model's condition, so its logits are this model's.
+    @Test func aCacheFromAnotherPromptGetsThisPromptsCondition() throws {
+        let (w, tok) = try builtinImage("emoji")
+        let cat = try ImageARModel(weights: w, tokenizer: tok, prompt: "cat face")
+        let grin = try ImageARModel(weights: w, tokenizer: tok, prompt: "grinning face")
+        let inputs: [ModelInput] = [.token(cat.boiToken), .token(4), .token(9)]
+        let own = try grin.forward(inputs, cache: grin.makeCache()).data
+        let borrowed = try grin.forward(inputs, cache: cat.makeCache()).data
+        #expect(own.map(\.bitPattern) == borrowed.map(\.bitPattern))
+        #expect(own != (try cat.forward(inputs, cache: cat.makeCache()).data))
     }
 
     @Test func guidanceOneEqualsConditional() throws {

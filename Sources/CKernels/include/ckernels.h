@@ -152,6 +152,13 @@ int tl_pool_probe(int threads, int *sleepers);
 void tl_attention_mt(const float *q, const float *K, const float *V, int64_t n0, int64_t k,
                      int64_t H, int64_t Hkv, int64_t hd, float scale, float *out, int threads);
 
+/// tl_attention for all heads, split over `threads` threads by (head, block of new positions): for
+/// few heads and many new positions. A row's bits do not depend on the split or the thread count.
+/// poly = 0: tl_attention's softmax; 1: its e^x by exp_poly.h's polynomial, vectorised, summed in float
+/// in 16 lanes (attention.c), for models whose references allow it (the image model's).
+void tl_attention_rows_mt(const float *q, const float *K, const float *V, int64_t n0, int64_t k,
+                          int64_t H, int64_t Hkv, int64_t hd, float scale, float *out, int threads, int poly);
+
 /// Roofline probes: the best read bandwidth (GB/s) of `threads` threads streaming `bytes` (make it
 /// larger than the caches), and the peak rate of the 512-bit VNNI multiply-add (G u8 x s8 multiply-adds
 /// per second; 0 without VNNI). Each is the best of `reps` runs.
@@ -188,6 +195,13 @@ void tl_gemm_f32_pack(const float *w, int64_t m, int64_t n, float *packed);
 /// other positions, `threads` or `impl`. Returns 0, or -1 when `impl` is not available here.
 int tl_gemm_f32(const float *x, const float *packed, float *y, int64_t k, int64_t n, int64_t m,
                 int threads, int impl);
+
+/// SiLU in place, x[i] <- x[i] / (1 + e^-x[i]) with exp_poly.h's polynomial e^t (tested within 4 ulp of float64):
+/// the same IEEE operations on every path, so the bits do not depend on `impl`, n or a value's place.
+/// `impl` is a TL_GEMM_* path. Returns 0, or -1 when `impl` is not available here.
+int tl_silu_f32(float *x, int64_t n, int impl);
+/// 1 when this CPU runs tl_silu_f32's `impl`.
+int tl_silu_f32_available(int impl);
 
 // ---- Wide passes (issue 15): the block-per-lane integer kernel of matmul_q8_blocks.c ----
 

@@ -15,6 +15,9 @@ public final class ModelTarget: @unchecked Sendable {
     public let ref: String
     public let path: String
     public let content: Content
+    /// The kernel thread budget an image model's forwards get (a text model holds its own); without
+    /// --threads, ImageARModel.defaultThreads.
+    public let imageThreads: Int
 
     public var domain: ModelDomain {
         if case .image = content { return .image }
@@ -27,7 +30,9 @@ public final class ModelTarget: @unchecked Sendable {
         return nil
     }
 
-    init(ref: String, path: String, content: Content) { self.ref = ref; self.path = path; self.content = content }
+    init(ref: String, path: String, content: Content, imageThreads: Int = 1) {
+        self.ref = ref; self.path = path; self.content = content; self.imageThreads = max(1, imageThreads)
+    }
 
     /// How a model behind an inference server (`http://HOST:PORT/v1#MODEL`) is reached: set once
     /// from the command line, read by every load of such a reference.
@@ -71,7 +76,8 @@ public final class ModelTarget: @unchecked Sendable {
             }
             llm = l
         }
-        return ModelTarget(ref: ref, path: path, content: .image(weights: weights, tokenizer: try BPETokenizer(gguf: file), llm: llm))
+        return ModelTarget(ref: ref, path: path, content: .image(weights: weights, tokenizer: try BPETokenizer(gguf: file), llm: llm),
+                           imageThreads: threads ?? ImageARModel.defaultThreads)
     }
 
     /// A model behind an inference server, with the tokenizer of a local GGUF the user names.
@@ -139,7 +145,8 @@ public final class ModelTarget: @unchecked Sendable {
                             isEnd: { tokenizer.isEndOfGeneration($0) },
                             punctuation: CNTPDecoder.punctuationIDs(tokenizer), draftTokens: nil, gridWidth: nil)
         case .image(let weights, let tokenizer, let llm):
-            let model = try ImageARModel(weights: weights, tokenizer: tokenizer, prompt: text, llm: llm, name: ref)
+            let model = try ImageARModel(weights: weights, tokenizer: tokenizer, prompt: text, llm: llm, name: ref,
+                                         threads: imageThreads)
             return Prepared(text: text, model: model, tokens: [model.boiToken], maxNewTokens: weights.hp.imageTokens,
                             image: model, isEnd: nil, punctuation: [], draftTokens: Array(0..<weights.hp.colours),
                             gridWidth: weights.hp.grid)

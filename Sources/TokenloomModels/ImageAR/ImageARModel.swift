@@ -15,6 +15,15 @@ public final class ImageARModel: CausalModel, @unchecked Sendable {
     public let guidance: Float
     public let prompt: String
     public let displayName: String
+    /// The thread budget of a forward: its wide matrix products and attention split over up to this
+    /// many threads where the work pays for it (a 1-position pass stays on the calling thread). The
+    /// logits' bits do not depend on it.
+    public let threads: Int
+
+    /// The budget when none is asked for: one thread. Measured on a 2-core machine whose other core was
+    /// busy, 2 threads doubled SJD's wall time (the pool's second thread competes with the other load),
+    /// while on idle cores they cut a 16-position pass by about a quarter: `--threads N` opts in.
+    public static let defaultThreads = 1
     public var hp: ImageARHyperparameters { weights.hp }
     public var vocabSize: Int { hp.colours + 1 }
     public var contextLength: Int { hp.imageTokens }
@@ -34,7 +43,7 @@ public final class ImageARModel: CausalModel, @unchecked Sendable {
 
     /// A model conditioned on `prompt`. A fused model needs `llm` (SmolLM2) for the prompt's hidden states.
     public convenience init(weights: ImageARWeights, tokenizer: BPETokenizer, prompt: String, llm: LlamaModel? = nil,
-                guidance: Float = 1, name: String = "image model") throws {
+                guidance: Float = 1, name: String = "image model", threads: Int = 1) throws {
         let tokens = Array(tokenizer.encode(ImageARModel.normalise(prompt), addSpecial: false).prefix(weights.hp.textLength))
         var hidden: [[Float]]? = nil
         if weights.hp.fused {
@@ -47,32 +56,33 @@ public final class ImageARModel: CausalModel, @unchecked Sendable {
             hidden = try llm.hiddenStates(tokens: tokens, layer: weights.hp.llmLayer)
         }
         try self.init(weights: weights, tokenizer: tokenizer, prompt: prompt, promptTokens: tokens, hidden: hidden,
-                      guidance: guidance, name: name)
+                      guidance: guidance, name: name, threads: threads)
     }
 
     /// A model conditioned on given SmolLM2 prompt tokens and (fused) their hidden states.
     public init(weights: ImageARWeights, tokenizer: BPETokenizer, prompt: String, promptTokens: [Int],
-                hidden: [[Float]]?, guidance: Float = 1, name: String = "image model") throws {
+                hidden: [[Float]]?, guidance: Float = 1, name: String = "image model", threads: Int = 1) throws {
         guard guidance.isFinite else { throw ModelError.badInput("guidance must be a finite number") }
         self.weights = weights; self.tokenizer = tokenizer; self.prompt = prompt
-        self.guidance = guidance; displayName = name
+        self.guidance = guidance; displayName = name; self.threads = max(1, threads)
         condition = try ImageCondition(weights: weights, promptTokens: promptTokens, hidden: hidden)
         unconditional = try ImageCondition(weights: weights, promptTokens: [], hidden: [])
     }
 
     /// Loads a tokenloom-image GGUF and conditions it on `prompt`.
     public convenience init(path: String, prompt: String, llm: LlamaModel? = nil, guidance: Float = 1,
-                            name: String? = nil) throws {
+                            name: String? = nil, threads: Int = 1) throws {
         let file = try GGUFFile(path: path)
         let w = try ImageARWeights(file: file)
         try self.init(weights: w, tokenizer: try BPETokenizer(gguf: file), prompt: prompt, llm: llm,
-                      guidance: guidance, name: name ?? (file.metadata["general.name"]?.string ?? "image model"))
+                      guidance: guidance, name: name ?? (file.metadata["general.name"]?.string ?? "image model"),
+                      threads: threads)
     }
 
     /// The same weights conditioned on another prompt.
     public func with(prompt: String, llm: LlamaModel? = nil, guidance: Float? = nil) throws -> ImageARModel {
         try ImageARModel(weights: weights, tokenizer: tokenizer, prompt: prompt, llm: llm,
-                         guidance: guidance ?? self.guidance, name: displayName)
+                         guidance: guidance ?? self.guidance, name: displayName, threads: threads)
     }
 
     static func normalise(_ s: String) -> String {
@@ -93,15 +103,36 @@ public final class ImageARModel: CausalModel, @unchecked Sendable {
             + weights.output.count
     }
 
+    /// Rows before position 0 that hold a condition's keys and values (the longest condition).
+    private var prefixRows: Int { hp.textLength + hp.stabilisers }
+
     public func makeCache() -> KVCache {
-        KVCache(layers: hp.decoderLayers * rowsPerForward, kvDim: hp.d, capacity: contextLength)
+        let cache = KVCache(layers: hp.decoderLayers * rowsPerForward, kvDim: hp.d, capacity: contextLength,
+                            prefixRows: prefixRows)
+        fillPrefix(cache)
+        return cache
+    }
+
+    /// Writes each guidance row's condition keys and values into the rows just before position 0 of its
+    /// layers, so attention reads [condition | cached positions | new rows] as one run, with no copies.
+    private func fillPrefix(_ cache: KVCache) {
+        for (base, c) in [(0, condition), (hp.decoderLayers, unconditional)].prefix(rowsPerForward) {
+            for l in 0..<hp.decoderLayers {
+                c.keys[l].withUnsafeBufferPointer { cache.keyRow(base + l, -c.count).update(from: $0.baseAddress!, count: $0.count) }
+                c.values[l].withUnsafeBufferPointer { cache.valueRow(base + l, -c.count).update(from: $0.baseAddress!, count: $0.count) }
+            }
+        }
+        cache.prefixOwner = ObjectIdentifier(self)
     }
 
     public func forward(_ inputs: [ModelInput], cache: KVCache) throws -> Logits {
         let k = inputs.count, d = hp.d, n0 = cache.count
-        guard cache.layers == hp.decoderLayers * rowsPerForward, cache.kvDim == d, cache.capacity == contextLength else {
+        guard cache.layers == hp.decoderLayers * rowsPerForward, cache.kvDim == d, cache.capacity == contextLength,
+              cache.prefixRows == prefixRows else {
             throw ModelError.badInput("the cache was not made by this model (makeCache())")
         }
+        // A cache made by another prompt's model (same weights): its rows before 0 hold that condition.
+        if cache.prefixOwner != ObjectIdentifier(self) { fillPrefix(cache) }
         guard n0 + k <= contextLength else { throw ModelError.contextFull(needed: n0 + k, context: contextLength) }
         guard k > 0 else { return Logits(rows: 0, vocab: vocabSize, data: []) }
         // Decoder inputs [k, d]: token / BOI / embedding, + level embedding, + pixel (row, col) embedding.
@@ -155,16 +186,15 @@ public final class ImageARModel: CausalModel, @unchecked Sendable {
     private func run(_ input: [Float], k: Int, cache: KVCache, condition c: ImageCondition, layerBase: Int) -> [Float] {
         var x = input
         let d = hp.d, n0 = cache.count
+        let np = c.count + n0                                 // attention prefix: condition, then the cache
         for (l, b) in weights.decoder.enumerated() {
             let cl = layerBase + l
-            let pk = c.keys[l] + Array(UnsafeBufferPointer(start: cache.keyRow(cl, 0), count: n0 * d))
-            let pv = c.values[l] + Array(UnsafeBufferPointer(start: cache.valueRow(cl, 0), count: n0 * d))
-            let (kNew, vNew) = ImageMath.block(b, &x, k: k, hp: hp, prefixK: pk, prefixV: pv,
-                                               prefixCount: c.count + n0, causal: true)
-            kNew.withUnsafeBufferPointer { cache.keyRow(cl, n0).update(from: $0.baseAddress!, count: k * d) }
-            vNew.withUnsafeBufferPointer { cache.valueRow(cl, n0).update(from: $0.baseAddress!, count: k * d) }
+            // The cache's rows -c.count ..< n0 + k: [condition | cached positions | the new rows, which
+            // the block writes], [np + k, d] in one run.
+            ImageMath.block(b, &x, k: k, hp: hp, keys: cache.keyRow(cl, -c.count), values: cache.valueRow(cl, -c.count),
+                            prefixCount: np, causal: true, threads: threads)
         }
         let h = ImageMath.rmsNorm(x, weights.outputNorm, k: k, n: d, eps: hp.eps)
-        return ImageMath.matmul(h, weights.output, packs: weights.packs, slot: 0, k: k, n: d, m: hp.colours)
+        return ImageMath.matmul(h, weights.output, packs: weights.packs, slot: 0, k: k, n: d, m: hp.colours, threads: threads)
     }
 }

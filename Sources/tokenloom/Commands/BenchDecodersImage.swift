@@ -2,8 +2,10 @@
 // speed-up over AR in the same run (passes and wall), quality against the training references
 // (retrieval accuracy, mean pixel error), the measured cost of a k-position pass, and a projected
 // latency for a memory-bound setting computed from the pass counts (a projection, not a measurement).
-// The image model computes on the calling thread, so each run's thread CPU time is reported beside
-// its wall time: on a shared, loaded machine it is the steadier measure of compute.
+// AR and every decoder get the same thread budget (--threads) in the same run; the image model takes
+// more than one thread only for passes of 8 or more positions. Each run's process CPU time (every
+// thread, the kernel pool's workers included) is reported beside its wall time: on a shared, loaded
+// machine it is the steadier measure of compute, and with threads it shows what the wall time cost.
 import ArgumentParser
 import Foundation
 import TokenloomModels
@@ -75,8 +77,11 @@ extension BenchDecodersCommand {
         let projected_ms_per_image: Double
     }
 
-    /// A k-position forward pass: median thread CPU time and wall time, and CPU time relative to k = 1.
-    struct PassCost: Encodable { let k: Int; let cpu_ms: Double; let wall_ms: Double; let relative: Double }
+    /// A k-position forward pass: median process CPU time (all threads) and wall time, and each
+    /// relative to k = 1.
+    struct PassCost: Encodable {
+        let k: Int; let cpu_ms: Double; let wall_ms: Double; let relative: Double; let relative_wall: Double
+    }
 
     struct Projection: Encodable {
         let model_gb: Double, bandwidth_gbs: Double, ms_per_pass: Double
@@ -101,11 +106,11 @@ extension BenchDecodersCommand {
                 for e in entries {
                     let d = try target.makeDecoder(e.spec, for: prepared, seed: seed)
                     var positions = 0
-                    let c0 = MonotonicClock.threadCpuMs()
+                    let c0 = MonotonicClock.processCpuMs()
                     let wall = try runDecoder(d) { events in
                         for ev in events { if case .forward(_, let c, _) = ev { positions += c } }
                     }
-                    let cpu = MonotonicClock.threadCpuMs() - c0
+                    let cpu = MonotonicClock.processCpuMs() - c0
                     let score = ImageScore(d.generated, prompt: p.text, weights: weights)
                     rows.append(ImageRow(decoder: e.label, category: p.category, prompt: p.text, seed: seed,
                                          forward_passes: d.stats.forwardPasses, positions: positions,
@@ -150,17 +155,19 @@ extension BenchDecodersCommand {
                 + "count (k positions fit in the time of one while k is small), so latency = passes x bytes / bandwidth")
         if output.json {
             struct Out: Encodable {
-                let model: String; let prompts: Int; let seeds: Int; let temperature: Double
+                let model: String; let prompts: Int; let seeds: Int; let threads: Int; let temperature: Double
                 let summary: [ImageSummary]; let pass_cost: [PassCost]; let projection: Projection; let runs: [ImageRow]
             }
-            print(try jsonString(Out(model: target.ref, prompts: list.count, seeds: options.seeds,
+            print(try jsonString(Out(model: target.ref, prompts: list.count, seeds: options.seeds, threads: target.imageThreads,
                                      temperature: decoding.spec(.ar).sampler(on: .image).temperature,
                                      summary: summaries, pass_cost: costs, projection: projection, runs: rows)))
             return
         }
         print("\(target.ref): \(list.count) prompts x \(options.seeds) seeds, "
               + String(format: "temperature %.2f", decoding.spec(.ar).sampler(on: .image).temperature)
+              + ", threads \(target.imageThreads) for AR and every decoder alike (only passes of 8+ positions use more than one)"
               + "; sjd window \(decoding.window ?? 16), sjd2 window \(decoding.window ?? 80) levels \(decoding.levels ?? 20)")
+        // cpu ms/img: process CPU time, all threads.
         print("decoder     passes/img  tok/pass  positions/img  wall ms/img  cpu ms/img  speed-up passes  wall    cpu  retrieval  pixel err  projected ms/img")
         for s in summaries {
             let q = s.quality.map { String(format: "%9.3f %10.2f", $0.retrieval_accuracy, $0.mean_pixel_error) }
@@ -171,15 +178,16 @@ extension BenchDecodersCommand {
                            s.speedup_passes, s.speedup_wall, s.speedup_cpu)
                   + q + String(format: " %17.0f", s.projected_ms_per_image))
         }
-        print("pass cost on this machine (thread CPU time): " + costs.map { String(format: "k=%d %.2f ms (%.1fx)", $0.k, $0.cpu_ms, $0.relative) }
+        print("pass cost on this machine (wall / process CPU time): " + costs.map {
+                String(format: "k=%d %.2f / %.2f ms (%.1fx / %.1fx)", $0.k, $0.wall_ms, $0.cpu_ms, $0.relative_wall, $0.relative) }
             .joined(separator: ", ") + " of a 1-position pass; this small model is compute-bound, so a k-position pass "
-            + "costs about k times more and fewer passes need not mean less wall time")
+            + "costs many times more and fewer passes need not mean less wall time")
         print(String(format: "projected: %.0f GB read per pass at %.0f GB/s = %.2f ms per pass; projected ms/img = passes x that. ",
                      options.projectModelGb, options.projectBandwidthGbs, msPerPass)
               + "This is a projection for a memory-bound model, not a measurement.")
     }
 
-    /// Median thread CPU and wall time of a forward pass over k positions (the BOI token then k - 1 image
+    /// Median process CPU and wall time of a forward pass over k positions (the BOI token then k - 1 image
     /// tokens) on a fresh cache, and its CPU time relative to the 1-position pass.
     static func passCosts(_ m: ImageARModel, ks: [Int], repeats: Int = 9) throws -> [PassCost] {
         var cpu: [Int: Double] = [:], wall: [Int: Double] = [:]
@@ -188,16 +196,16 @@ extension BenchDecodersCommand {
             var c: [Double] = [], w: [Double] = []
             for _ in 0..<repeats {
                 let cache = m.makeCache()
-                let c0 = MonotonicClock.threadCpuMs(), w0 = MonotonicClock.ms()
+                let c0 = MonotonicClock.processCpuMs(), w0 = MonotonicClock.ms()
                 _ = try m.forward(inputs, cache: cache)
-                w.append(MonotonicClock.ms() - w0); c.append(MonotonicClock.threadCpuMs() - c0)
+                w.append(MonotonicClock.ms() - w0); c.append(MonotonicClock.processCpuMs() - c0)
             }
             cpu[k] = c.sorted()[c.count / 2]; wall[k] = w.sorted()[w.count / 2]
         }
-        let one = cpu[1] ?? 1
+        let one = cpu[1] ?? 1, oneWall = wall[1] ?? 1
         return ks.compactMap { k in
             guard let c = cpu[k], let w = wall[k] else { return nil }
-            return PassCost(k: k, cpu_ms: c, wall_ms: w, relative: c / max(one, 1e-9))
+            return PassCost(k: k, cpu_ms: c, wall_ms: w, relative: c / max(one, 1e-9), relative_wall: w / max(oneWall, 1e-9))
         }
     }
 }

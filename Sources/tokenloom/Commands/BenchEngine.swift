@@ -73,7 +73,8 @@ struct BenchEngineCommand: ParsableCommand {
     struct Roofline: Encodable {
         let read_gb_per_s: Double              // measured, the kernel threads streaming 256 MB
         let peak_vnni_gmac_per_s: Double       // measured, 512-bit u8 x s8 multiply-adds (integer models)
-        let peak_fma_gmac_per_s: Double        // measured, 512-bit F32 FMA on one thread (the image model's roof)
+        let peak_fma_gmac_per_s: Double        // measured, 512-bit F32 FMA on the kernel threads (the image model's wide passes)
+        let peak_fma_1_thread_gmac_per_s: Double   // the same on one thread (the image model's 1-position pass)
         let weight_mb_per_forward: Double      // every matrix read once per forward
         let gmac_per_position: Double          // matrix products only
         let memory_floor_ms: Double            // one position: weight bytes / bandwidth
@@ -89,8 +90,9 @@ struct BenchEngineCommand: ParsableCommand {
     func run() throws {
         if let name = isa, let p = KernelPath(name: name) { MatMul.force(p) }   // validate() checked it runs here
         let path = try ModelStore.resolve(model.model)
-        let threads = model.threads ?? Parallel.coreCount
-        let m = try ModelLoader.load(path: path, threads: threads, cacheCapacity: 1024)
+        let m = try ModelLoader.load(path: path, threads: model.threads, cacheCapacity: 1024)
+        // The budget the model runs with (the image model's default differs from the text model's).
+        let threads = (m as? ImageARModel)?.threads ?? (m as? LlamaModel)?.threads ?? model.threads ?? Parallel.coreCount
         let prefix = 64, ks = [1, 2, 4, 8, 16, 32, 64, 80], wide = [16, 80]
         guard m.contextLength >= max(promptTokens, prefix + 80, decodeTokens + 8) else {
             throw CLIError.data("the model's context (\(m.contextLength)) is too short for this benchmark")
@@ -136,7 +138,8 @@ struct BenchEngineCommand: ParsableCommand {
         let rss = peakRSSMegabytes()   // before the roofline probe's buffer
         var roof: Roofline? = nil
         // Integer (VNNI) kernels on `threads` threads for the text model; the image model's F32 GEMM
-        // runs on the calling thread, so its roof is one thread's FMA rate.
+        // runs a 1-position pass on the calling thread (one thread's FMA rate) and passes of 8 or more
+        // positions on `threads` threads.
         let sizes: (bytes: Int, macs: Int)? = (m as? LlamaModel).map { ($0.weightBytesPerForward, $0.multiplyAddsPerPosition) }
             ?? (m as? ImageARModel).map { ($0.weightBytesPerForward, $0.multiplyAddsPerPosition) }
         if roofline, let sizes {
@@ -145,13 +148,17 @@ struct BenchEngineCommand: ParsableCommand {
             let bw = m is LlamaModel ? MatMul.measureReadBandwidth(threads: threads, bytes: 256 << 20)
                 : MatMul.measureReadBandwidth(threads: 1, bytes: ((sizes.bytes + (1 << 20) - 1) >> 20) << 20, runs: 9)
             let vnni = m is LlamaModel ? MatMul.measureVNNIPeak(threads: threads) : 0
-            let fma = m is ImageARModel ? MatMul.measureFMAPeak(threads: 1) : 0
+            let fma1 = m is ImageARModel ? MatMul.measureFMAPeak(threads: 1) : 0
+            let fma = m is ImageARModel && threads > 1 ? MatMul.measureFMAPeak(threads: threads) : fma1
             let peak = m is LlamaModel ? vnni : fma
             let bytes = Double(sizes.bytes), macs = Double(sizes.macs)
             let k1 = forward["1"] ?? 0, k64 = (forward["64"] ?? 0) / 64
             let memFloor = bw > 0 ? bytes / bw / 1e6 : 0, computeFloor = peak > 0 ? macs / peak / 1e6 : 0
-            func floor(_ k: Int) -> Double { max(memFloor, Double(k) * computeFloor) }
+            // The image model's 1-position pass runs on one thread: its compute floor is one thread's.
+            let computeFloor1 = m is ImageARModel && fma1 > 0 ? macs / fma1 / 1e6 : computeFloor
+            func floor(_ k: Int) -> Double { max(memFloor, Double(k) * (k == 1 ? computeFloor1 : computeFloor)) }
             roof = Roofline(read_gb_per_s: bw, peak_vnni_gmac_per_s: vnni, peak_fma_gmac_per_s: fma,
+                            peak_fma_1_thread_gmac_per_s: fma1,
                             weight_mb_per_forward: bytes / 1e6,
                             gmac_per_position: macs / 1e9, memory_floor_ms: memFloor,
                             compute_floor_ms_per_position: computeFloor,
@@ -190,8 +197,8 @@ struct BenchEngineCommand: ParsableCommand {
                 print(String(format: "roofline: read %.1f GB/s, peak VNNI %.0f G multiply-adds/s (measured, %d threads)",
                              r.read_gb_per_s, r.peak_vnni_gmac_per_s, threads))
             } else {
-                print(String(format: "roofline: read %.1f GB/s (1 thread, a buffer the size of the weights: cache-resident), peak F32 FMA %.0f G multiply-adds/s (measured, 1 thread: the image model's)",
-                             r.read_gb_per_s, r.peak_fma_gmac_per_s))
+                print(String(format: "roofline: read %.1f GB/s (1 thread, a buffer the size of the weights: cache-resident), peak F32 FMA %.0f G multiply-adds/s on %d thread(s) (measured: the image model's wide passes), %.0f on 1 (its 1-position pass)",
+                             r.read_gb_per_s, r.peak_fma_gmac_per_s, threads, r.peak_fma_1_thread_gmac_per_s))
             }
             print(String(format: "  one position: %.1f MB of weights -> memory floor %.2f ms; measured %.2f ms (%.1f GB/s)",
                          r.weight_mb_per_forward, r.memory_floor_ms, r.k1_ms, r.k1_gb_per_s))

@@ -70,7 +70,7 @@ struct TUICommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Temperature of the panes that sample (default 1; the default text screen's SJD 0.7).")
     var temperature: Double?
 
-    @Option(parsing: .unconditional, help: "Worker threads for the kernels (default: the number of cores).")
+    @Option(parsing: .unconditional, help: "Worker threads for the kernels (default: the number of cores; 1 for an image model).")
     var threads: Int?
 
     @Option(name: .customLong("scenario"), help: "Open a scenario file (examples/*.toml) and its tour, if it has one.")
