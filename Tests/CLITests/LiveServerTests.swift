@@ -132,7 +132,7 @@ import TokenloomTestSupport
         let prompt = tok.encode(Self.prompts[2], addSpecial: true)
         let s = DecodeSettings(maxNewTokens: 24, sampler: SamplerSettings(temperature: 1), seed: 5, isEnd: { tok.isEndOfGeneration($0) })
         let sjd = try SJDDecoder(model: remote, prompt: prompt, settings: s, window: 6)
-        var compared = 0, same = 0, straddled = 0
+        var compared = 0, straddled = 0
         while !sjd.isFinished {
             let events = try sjd.step()
             let sent = remote.lastSequence
@@ -144,7 +144,7 @@ import TokenloomTestSupport
                     if localRows == nil { localRows = try model.forward(tokens: sent, cache: model.makeCache()) }   // [sent, vocab]
                     let pLocal = Double(Sampler.softmax(localRows!.row(pos - 1))[x])
                     let remoteSays = u < min(1, p / q), localSays = u < min(1, pLocal / q)
-                    if remoteSays == localSays { same += 1 } else { straddled += 1 }
+                    if remoteSays != localSays { straddled += 1 }
                     compared += 1
                     // The decision the trace shows is the one its own numbers give.
                     let accepted: Bool = { if case .accept = e { return true }; return false }()
@@ -196,7 +196,7 @@ import TokenloomTestSupport
         let server = try Self.llamaCppServer(dir: dir, logitsAll: false)
         defer { server.stop() }
         let (_, tok) = try Self.local()
-        let remote = try Self.remote(server, tok, flavour: nil ?? .llamacppPython)
+        let remote = try Self.remote(server, tok, flavour: .llamacppPython)
         #expect(throws: RemoteError.noPromptLogprobs("start llama-cpp-python's server with --logits_all true")) {
             _ = try remote.forward(tokens: tok.encode("Hello there", addSpecial: true), cache: remote.makeCache())
         }

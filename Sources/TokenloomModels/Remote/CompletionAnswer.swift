@@ -129,3 +129,32 @@ public struct CompletionAnswer: Sendable, Equatable {
         }
     }
 }
+
+/// The body of a verification request: the prompt, one generated token, and the top K at every position.
+struct CompletionRequest: Encodable {
+    enum Prompt: Encodable {
+        case ids([Int])
+        case text(String)
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.singleValueContainer()
+            switch self {
+            case .ids(let ids): try c.encode(ids)
+            case .text(let t): try c.encode(t)
+            }
+        }
+    }
+    let model: String
+    let prompt: Prompt
+    var max_tokens = 1
+    var temperature = 0
+    var echo = true
+    let logprobs: Int
+    /// vLLM: name tokens "token_id:N" (left out for the others).
+    let return_tokens_as_token_ids: Bool?
+
+    var json: String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.withoutEscapingSlashes]
+        return String(decoding: (try? e.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+}

@@ -31,8 +31,6 @@ public final class RemoteModel: CausalModel, @unchecked Sendable {
     public private(set) var requestMs: [Double] = []
     /// The token ids of the last request (the prefix and the inputs).
     public private(set) var lastSequence: [Int] = []
-    /// Text keys of top_logprobs that name several token ids (dropped from the rows) so far.
-    public private(set) var ambiguousKeys = 0
     /// Test-only mutant: leave out the named mass, so p is renormalised inside the top K (wrong for
     /// SJD's acceptance test); the tests show it is caught.
     public var renormaliseTopK = false
@@ -124,20 +122,15 @@ public final class RemoteModel: CausalModel, @unchecked Sendable {
 
     /// The completions request for `seq` (prompt ids, or text for llama-cpp-python, whose server takes text only).
     func completionBody(_ seq: [Int]) -> String {
-        var fields = ["\"model\": \(jsonString(endpoint.model))", "\"max_tokens\": 1", "\"temperature\": 0",
-                      "\"echo\": true", "\"logprobs\": \(options.topLogprobs)"]
+        let prompt: CompletionRequest.Prompt
         switch flavour {
         case .llamacppPython:
             // Its server adds BOS itself where the model asks for one.
-            let ids = seq.first == tokenizer.bosID && addsBOS ? Array(seq.dropFirst()) : seq
-            fields.append("\"prompt\": \(jsonString(promptText(ids)))")
-        case .vllm:
-            fields.append("\"prompt\": [\(seq.map(String.init).joined(separator: ","))]")
-            fields.append("\"return_tokens_as_token_ids\": true")
-        case .sglang:
-            fields.append("\"prompt\": [\(seq.map(String.init).joined(separator: ","))]")
+            prompt = .text(promptText(seq.first == tokenizer.bosID && addsBOS ? Array(seq.dropFirst()) : seq))
+        case .vllm, .sglang: prompt = .ids(seq)
         }
-        return "{" + fields.joined(separator: ", ") + "}"
+        return CompletionRequest(model: endpoint.model, prompt: prompt, logprobs: options.topLogprobs,
+                                 return_tokens_as_token_ids: flavour == .vllm ? true : nil).json
     }
 
     func complete(_ seq: [Int]) throws -> CompletionAnswer {
@@ -251,7 +244,7 @@ public final class RemoteModel: CausalModel, @unchecked Sendable {
             var best = -Double.infinity, bestKnown = -Double.infinity
             for (key, lp) in top {
                 best = max(best, lp)
-                if let id = id(of: key) { named[id] = lp; bestKnown = max(bestKnown, lp) } else { ambiguousKeys += 1 }
+                if let id = id(of: key) { named[id] = lp; bestKnown = max(bestKnown, lp) }
             }
             // The token at the predicted position, when it was an input: its log-probability is
             // exact even when its text is ambiguous, because we know which id we sent.
@@ -349,27 +342,6 @@ public struct RemoteEndpoint: Sendable, Equatable {
             throw RemoteError.badReference("the model name or path has control characters")
         }
     }
-}
-
-func jsonString(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if u.value < 0x20 || u.value == 0x7F { out += unicodeEscape(u.value) } else { out.unicodeScalars.append(u) }
-        }
-    }
-    return out + "\""
-}
-
-func unicodeEscape(_ v: UInt32) -> String {
-    let h = String(v, radix: 16)
-    return "\\u" + String(repeating: "0", count: max(0, 4 - h.count)) + h
 }
 
 #if canImport(Glibc)
