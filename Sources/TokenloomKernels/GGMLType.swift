@@ -72,4 +72,24 @@ public enum GGMLType: UInt32, Sendable, CaseIterable {
         let (bytes, overflow) = (count / blockSize).multipliedReportingOverflow(by: bytesPerBlock)
         return overflow ? nil : bytes
     }
+
+    /// llama.cpp's name for a GGML type id that this enum has no geometry for (the i-quants other than
+    /// IQ4_NL, the ternary types, MXFP4; ids of ggml.h), so that an error can say what a file holds;
+    /// nil for an id llama.cpp does not assign either.
+    public static func unreadableTypeName(rawValue: UInt32) -> String? {
+        switch rawValue {
+        case 16: return "IQ2_XXS"
+        case 17: return "IQ2_XS"
+        case 18: return "IQ3_XXS"
+        case 19: return "IQ1_S"
+        case 21: return "IQ3_S"
+        case 22: return "IQ2_S"
+        case 23: return "IQ4_XS"
+        case 29: return "IQ1_M"
+        case 34: return "TQ1_0"
+        case 35: return "TQ2_0"
+        case 39: return "MXFP4"
+        default: return nil
+        }
+    }
 }

@@ -31,6 +31,27 @@ import TokenloomTestSupport
         do { _ = try GGUFFile(bytes: b) } catch let e as GGUFError { #expect(e.kind == .badMagic) } catch {}
     }
 
+    /// A type llama.cpp writes but tokenloom cannot decode is named, so the user knows what to fetch instead.
+    @Test func namesTheGGMLTypesItCannotRead() throws {
+        // The tensor info of "w": name (u64 length, bytes), n_dims u32, dims u64 x 2, then the type u32.
+        var marker: [UInt8] = [1, 0, 0, 0, 0, 0, 0, 0, UInt8(ascii: "w"), 2, 0, 0, 0]
+        marker += [4, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0]
+        let file = smallFile()
+        let at = try #require((0...(file.count - marker.count)).first { Array(file[$0..<($0 + marker.count)]) == marker }) + marker.count
+        func message(rawType: UInt8) -> String {
+            var b = file
+            b.replaceSubrange(at..<(at + 4), with: [rawType, 0, 0, 0])
+            do { _ = try GGUFFile(bytes: b); return "loaded" } catch let e as GGUFError {
+                #expect(e.kind == .unsupportedType)
+                return "\(e)"
+            } catch { return "unexpected \(error)" }
+        }
+        #expect(message(rawType: 0) == "loaded")
+        #expect(message(rawType: 23).contains("tensor 'w' is IQ4_XS (GGML type 23), which tokenloom cannot read"))
+        #expect(message(rawType: 16).contains("is IQ2_XXS (GGML type 16)"))
+        #expect(message(rawType: 200).contains("tensor 'w' has unknown tensor type 200"))
+    }
+
     @Test func rejectsEveryTruncation() {
         let b = smallFile()
         for n in stride(from: 1, to: b.count, by: 1) {

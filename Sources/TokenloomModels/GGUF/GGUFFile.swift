@@ -169,6 +169,10 @@ public final class GGUFFile: @unchecked Sendable {
             }
             let rawType = try r.u32("type of tensor '\(name)'")
             guard let type = GGMLType(rawValue: rawType) else {
+                if let known = GGMLType.unreadableTypeName(rawValue: rawType) {
+                    throw GGUFError(.unsupportedType, path: path, "tensor '\(name)' is \(known) (GGML type \(rawType)), which "
+                                    + "tokenloom cannot read; a Q4_K_M, Q5_K_M, Q6_K or Q8_0 file of the same model loads", offset: at)
+                }
                 throw GGUFError(.unsupportedType, path: path, "tensor '\(name)' has unknown tensor type \(rawType)", offset: at)
             }
             guard dims[0] % type.blockSize == 0 else {
