@@ -22,19 +22,22 @@ import TokenloomTestSupport
         return cache + "/tokenloom-venv-llama"
     }
 
-    /// The venv's python; made (pip, about 10 minutes the first time) when it is missing, as the
-    /// SmolLM2 fetch is, so `swift test` alone sets everything up. Tests never skip for want of it.
-    static func python() throws -> String {
-        let p = venv + "/bin/python"
-        let check = [p, "-c", "import llama_cpp.server, gguf, numpy"]
-        if FileManager.default.isExecutableFile(atPath: p), (try? Subprocess.run(check, timeout: 120))?.status == 0 { return p }
-        let made = try Subprocess.run(["/bin/sh", "-c", "python3 -m venv \"$0\" && \"$0/bin/pip\" install -q 'llama-cpp-python[server]' gguf numpy", venv],
-                                      timeout: 3600)
-        guard made.status == 0, (try? Subprocess.run(check, timeout: 120))?.status == 0 else {
-            throw Failure("could not make the llama-cpp-python venv at \(venv) (pip must reach PyPI): \(made.stderr.suffix(400))")
+    /// The venv's python; made by Tests/reference/make_llama_venv.sh (pip, about 10 minutes the first
+    /// time) when it is missing or was built otherwise, as the SmolLM2 fetch is, so `swift test` alone
+    /// sets everything up. Tests never skip for want of it. Checked once per test process.
+    static func python() throws -> String { try made.get() }
+
+    private static let made: Result<String, Failure> = {
+        do {
+            let r = try Subprocess.run(["/bin/sh", referenceDir + "/make_llama_venv.sh", venv], timeout: 3600)
+            guard r.status == 0 else {
+                return .failure(Failure("could not make the llama-cpp-python venv at \(venv) (pip must reach PyPI): \(r.stderr.suffix(400))"))
+            }
+            return .success(venv + "/bin/python")
+        } catch {
+            return .failure(Failure("could not run make_llama_venv.sh for \(venv): \(error)"))
         }
-        return p
-    }
+    }()
 
     struct Failure: Error, CustomStringConvertible { let description: String; init(_ d: String) { description = d } }
 
