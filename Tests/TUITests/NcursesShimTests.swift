@@ -32,10 +32,10 @@ import TokenloomTestSupport
                                    "-I", shimDir] + flags + [source], timeout: 60)
     }
 
-    /// A sysroot at dir/root whose usr/include links every header of this machine's but the ncurses
+    /// A sysroot at dir/sysroot whose usr/include links every header of this machine's but the ncurses
     /// ones, and holds the 5.7 stand-in as curses.h.
     static func sysrootWithoutNcursesw(_ dir: String) throws -> String {
-        let include = dir + "/root/usr/include"
+        let include = dir + "/sysroot/usr/include"
         let fm = FileManager.default
         try fm.createDirectory(atPath: include, withIntermediateDirectories: true)
         let ncursesOwn: Set<String> = ["curses.h", "ncurses.h", "ncursesw", "ncurses", "ncurses_dll.h", "unctrl.h", "term.h",
@@ -44,7 +44,7 @@ import TokenloomTestSupport
             try fm.createSymbolicLink(atPath: include + "/" + name, withDestinationPath: "/usr/include/" + name)
         }
         try fm.copyItem(atPath: stub, toPath: include + "/curses.h")
-        return dir + "/root"
+        return dir + "/sysroot"
     }
 
     /// Identifiers in Sources/**/*.swift files that import CNcursesw (comments removed) that this
