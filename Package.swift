@@ -18,8 +18,11 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
+        // ncurses: Linux's ncursesw, or on macOS the SDK's ncurses 5.7 (<curses.h>, libncurses) unless
+        // Homebrew's keg-only ncurses is put on PKG_CONFIG_PATH. A module map cannot link per platform,
+        // so the library is linked by TokenloomTUI below.
         .systemLibrary(name: "CNcursesw", pkgConfig: "ncursesw",
-                       providers: [.apt(["libncursesw5-dev"])]),
+                       providers: [.apt(["libncursesw5-dev"]), .brew(["ncurses"])]),
         // The engine's intrinsics (AVX-512 VNNI, AVX2, NEON or scalar, chosen at run time); -O3 even in debug.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "TokenloomKernels", dependencies: ["CKernels"], swiftSettings: hotLoopFlags),
@@ -33,7 +36,9 @@ let package = Package(
         .target(name: "TokenloomTUI", dependencies: [
             "TokenloomSession", "TokenloomDecoding", "TokenloomModels", "CNcursesw",
             .product(name: "TOMLKit", package: "TOMLKit"),
-        ], resources: [.copy("Resources")]),
+        ], resources: [.copy("Resources")],
+        linkerSettings: [.linkedLibrary("ncursesw", .when(platforms: [.linux])),
+                         .linkedLibrary("ncurses", .when(platforms: [.macOS]))]),
         .executableTarget(name: "tokenloom", dependencies: [
             "TokenloomTUI", "TokenloomSession", "TokenloomDecoding", "TokenloomModels", "TokenloomKernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -6,6 +6,8 @@
 // Only async-signal-safe calls here.
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// The tty's settings from before curses changed them, and whether they are to be restored.
@@ -23,7 +25,11 @@ public enum FatalSignals {
     public static func install() {
         for s in [SIGBUS, SIGSEGV, SIGILL, SIGABRT] {
             var action = sigaction()
+            #if canImport(Darwin)
+            action.__sigaction_u.__sa_handler = { sig in FatalSignals.handle(sig) }
+            #else
             action.__sigaction_handler.sa_handler = { sig in FatalSignals.handle(sig) }
+            #endif
             sigemptyset(&action.sa_mask)
             sigaction(s, &action, previous + Int(s))
         }

@@ -1,8 +1,11 @@
 // Terminal: the only code that calls ncurses. Sets the locale before initscr, allocates colour
-// pairs once per (fg, bg) from a fixed palette (extended pairs, not COLOR_PAIR's 255), redraws
-// only the cells that changed, reads keys with a short timeout, and restores the terminal.
+// pairs once per (fg, bg) from a fixed palette (ColorPairTable: extended pairs, not COLOR_PAIR's 255,
+// where the ncurses build has them), redraws only the cells that changed, reads keys with a short
+// timeout, and restores the terminal.
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 import CNcursesw
 import TokenloomModels
@@ -27,8 +30,7 @@ public final class Terminal {
     public let colorMode: ColorMode
     public let utf8: Bool
     private var previous: Canvas?
-    private var pairs: [Int: Int32] = [:] // (fg+1) << 25 | (bg+1) -> pair
-    private var nextPair: Int32 = 1
+    private var pairs = ColorPairTable(limit: 1)   // sized once colours are started
     private var active = false
 
     /// Enters curses mode. `forced` overrides the detected colour mode (e.g. mono for NO_COLOR).
@@ -56,6 +58,7 @@ public final class Terminal {
             start_color()
             use_default_colors()
             colors = Int(tl_colors())
+            pairs = ColorPairTable(limit: tl_color_pairs())
         }
         colorMode = forced ?? ColorMode.detect(env: env, terminfoColors: colors)
         refreshSize()
@@ -88,15 +91,7 @@ public final class Terminal {
     private func pair(_ style: Style) -> Int32 {
         let fg = Palette.index(style.fg, mode: colorMode)
         let bg = Palette.index(style.bg, mode: colorMode)
-        if fg < 0 && bg < 0 { return 0 }
-        let key = (fg + 1) << 25 | (bg + 1)
-        if let p = pairs[key] { return p }
-        guard nextPair < tl_color_pairs() else { return 0 } // palette full: the terminal's default colours
-        let p = nextPair
-        nextPair += 1
-        init_extended_pair(p, Int32(fg), Int32(bg))
-        pairs[key] = p
-        return p
+        return pairs.pair(fg: fg, bg: bg) { p, f, b in _ = tl_init_pair(p, f, b) }
     }
 
     private func attrs(_ a: Attrs) -> UInt32 {
