@@ -1,7 +1,7 @@
 // test_kernels: every kernel path this CPU runs against the scalar reference, bit for bit.
-//   y [k, rows] = x [k, cols] . W [rows, cols]^T   for Q4_0 / Q4_1 / Q8_0 (integer path) and F32 / F16
-//   (float path), random and extreme weights and activations, k = 1..17, threads 1..3, column counts
-//   with a last unpaired block and a Q4_1 m-term tail; also tl_quantize_q8 and attention per path, and
+//   y [k, rows] = x [k, cols] . W [rows, cols]^T   for Q4_0 / Q4_1 / Q8_0 and the transcoded TL_Q8_S /
+//   TL_Q8_SM (integer path) and F32 / F16 (float path), random and extreme weights and activations,
+//   k = 1..17, threads 1..3, column counts with a last unpaired block and a Q4_1 m-term tail; also tl_quantize_q8 and attention per path, and
 //   tl_fmaf_ref against the C library's fmaf. Built natively and for aarch64 (run under qemu) by run.sh.
 // Usage: test_kernels [expected path names...]  (each must be supported here, or the run fails)
 // Prints one line per path and exits 1 on the first kind of mismatch.
@@ -26,7 +26,11 @@ enum { X_RANDOM, X_POS, X_NEG, X_ALT, X_SPARSE, X_COUNT };
 
 static void put_h(uint8_t *p, float f) { uint16_t h = tl_fp32_to_fp16(f); p[0] = (uint8_t)h; p[1] = (uint8_t)(h >> 8); }
 
-static int block_bytes(int type) { return type == TL_Q4_0 ? 18 : type == TL_Q4_1 ? 20 : type == TL_Q8_0 ? 34 : type == TL_F16 ? 2 : 4; }
+static int block_bytes(int type) {
+    return type == TL_Q4_0 ? 18 : type == TL_Q4_1 ? 20 : type == TL_Q8_0 ? 34 : type == TL_Q8_S ? 40
+         : type == TL_Q8_SM ? 44 : type == TL_F16 ? 2 : 4;
+}
+static int is_signed8(int type) { return type == TL_Q8_0 || type == TL_Q8_S || type == TL_Q8_SM; }
 static int block_elems(int type) { return type == TL_F16 || type == TL_F32 ? 1 : 32; }
 
 static uint8_t *make_weights(int type, int64_t rows, int64_t cols, int fill, int64_t *row_bytes) {
@@ -38,12 +42,12 @@ static uint8_t *make_weights(int type, int64_t rows, int64_t cols, int fill, int
             uint8_t *blk = w + r * *row_bytes + b * block_bytes(type);
             if (type == TL_F32) { float f = (uniform() - 0.5f) * (fill == FILL_RANDOM ? 2.f : 60000.f); memcpy(blk, &f, 4); continue; }
             if (type == TL_F16) { put_h(blk, (uniform() - 0.5f) * (fill == FILL_RANDOM ? 2.f : 60000.f)); continue; }
-            const int hdr = type == TL_Q4_1 ? 4 : 2;
+            const int s8 = is_signed8(type), hdr = type == TL_Q4_1 ? 4 : type == TL_Q8_S ? 8 : type == TL_Q8_SM ? 12 : 2;
             for (int i = hdr; i < block_bytes(type); i++) {
                 uint8_t v = (uint8_t)(next() >> 24);
-                if (fill == FILL_MIN) v = type == TL_Q8_0 ? 0x80 : 0x00;          // -128, or nibbles 0
-                if (fill == FILL_MAX) v = type == TL_Q8_0 ? 0x7F : 0xFF;          // 127, or nibbles 15
-                if (fill == FILL_ALT) v = type == TL_Q8_0 ? (i % 2 ? 0x80 : 0x7F) : (i % 2 ? 0x0F : 0xF0);
+                if (fill == FILL_MIN) v = s8 ? 0x80 : 0x00;          // -128, or nibbles 0
+                if (fill == FILL_MAX) v = s8 ? 0x7F : 0xFF;          // 127, or nibbles 15
+                if (fill == FILL_ALT) v = s8 ? (i % 2 ? 0x80 : 0x7F) : (i % 2 ? 0x0F : 0xF0);
                 blk[i] = v;
             }
             // Scales: mostly ordinary, sometimes large or fp16-subnormal, both signs.
@@ -51,6 +55,12 @@ static uint8_t *make_weights(int type, int64_t rows, int64_t cols, int fill, int
             float d = (uniform() - 0.5f) * 0.2f;
             if (u < 0.05f) d = 3.0e-7f;        // fp16 subnormal
             else if (u < 0.1f) d = -900.f;
+            if (type == TL_Q8_S || type == TL_Q8_SM) {
+                // float scales per half block (d_hi of another magnitude: the halves must not mix), a min
+                const float dm[3] = {d, (uniform() - 0.5f) * 0.02f * (u < 0.15f ? 1e-3f : 1.f), (uniform() - 0.5f) * 0.2f};
+                memcpy(blk, dm, (size_t)hdr);
+                continue;
+            }
             put_h(blk, d);
             if (type == TL_Q4_1) put_h(blk + 2, (uniform() - 0.5f) * 0.2f);
         }
@@ -93,7 +103,8 @@ static void make_acts(acts_buf *ab, int64_t k, int64_t cols, int fill) {
 static void free_acts(acts_buf *ab) { for (int i = 0; ab->mem[i]; i++) free(ab->mem[i]); }
 
 static const char *type_name(int t) {
-    return t == TL_Q4_0 ? "Q4_0" : t == TL_Q4_1 ? "Q4_1" : t == TL_Q8_0 ? "Q8_0" : t == TL_F16 ? "F16" : "F32";
+    return t == TL_Q4_0 ? "Q4_0" : t == TL_Q4_1 ? "Q4_1" : t == TL_Q8_0 ? "Q8_0" : t == TL_Q8_S ? "Q8_S"
+         : t == TL_Q8_SM ? "Q8_SM" : t == TL_F16 ? "F16" : "F32";
 }
 
 // One case: W [rows, cols] of `type` against k positions, on path isa with `threads` threads.
@@ -234,7 +245,7 @@ int main(int argc, char **argv) {
     long bad = check_fma();
     printf("tl_fmaf_ref vs fmaf: %s\n", bad ? "MISMATCH" : "ok");
     failures += bad != 0;
-    const int types[] = {TL_Q4_0, TL_Q4_1, TL_Q8_0, TL_F32, TL_F16};
+    const int types[] = {TL_Q4_0, TL_Q4_1, TL_Q8_0, TL_Q8_S, TL_Q8_SM, TL_F32, TL_F16};
     for (int isa = TL_ISA_SCALAR + 1; isa < TL_ISA_COUNT; isa++) {
         if (!tl_isa_supported(isa)) { printf("%-12s not supported here: skipped\n", tl_isa_name(isa)); continue; }
         long cases = 0, mism = check_quantize(isa) + check_attention(isa);
@@ -256,8 +267,10 @@ int main(int argc, char **argv) {
             }
         }
         mism += check_case(isa, TL_Q4_1, 301, 576, 17, FILL_RANDOM, X_RANDOM);   // several chunks per thread
+        mism += check_case(isa, TL_Q8_SM, 301, 1536, 17, FILL_RANDOM, X_RANDOM);
+        mism += check_case(isa, TL_Q8_S, 301, 1536, 17, FILL_RANDOM, X_RANDOM);
         printf("%-12s %s: %ld cases x 3 thread counts, %ld mismatching values\n", tl_isa_name(isa),
-               tl_isa_description(isa), cases + 1, mism);
+               tl_isa_description(isa), cases + 3, mism);
         failures += mism != 0;
         want[isa] = 0;
     }

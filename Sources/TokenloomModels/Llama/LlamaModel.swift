@@ -54,7 +54,10 @@ public final class LlamaModel: CausalModel, @unchecked Sendable {
     }
 
     /// Loads a `llama` / `qwen2` GGUF. `cacheCapacity` caps the positions a cache holds (RAM).
-    public init(file: GGUFFile, cacheCapacity: Int = 4096, threads: Int? = nil) throws {
+    /// `integerPath`: transcode Q5_0, Q5_1, IQ4_NL and the K types (not Q2_K) for the integer kernels
+    /// (WeightMatrix; default: unless TOKENLOOM_KQUANT_PATH=float); false keeps them on the float path.
+    public init(file: GGUFFile, cacheCapacity: Int = 4096, threads: Int? = nil,
+                integerPath: Bool = WeightMatrix.integerPathDefault) throws {
         let hp = try LlamaHyperparameters(file: file)
         self.hp = hp
         self.file = file
@@ -68,7 +71,7 @@ public final class LlamaModel: CausalModel, @unchecked Sendable {
             guard t.dims == [cols, rows] else {
                 throw ModelError.badShape(path: path, tensor: name, expected: [cols, rows], found: t.dims)
             }
-            guard let w = WeightMatrix(type: t.type, rows: rows, cols: cols, bytes: file.bytes(of: t)) else {
+            guard let w = WeightMatrix(type: t.type, rows: rows, cols: cols, bytes: file.bytes(of: t), integerPath: integerPath) else {
                 throw ModelError.unsupportedTensorType(path: path, tensor: name, type: t.type.name)
             }
             return w
@@ -76,7 +79,7 @@ public final class LlamaModel: CausalModel, @unchecked Sendable {
         func vector(_ name: String, _ n: Int) throws -> [Float] {
             let t = try file.tensor(name)
             guard t.dims == [n] else { throw ModelError.badShape(path: path, tensor: name, expected: [n], found: t.dims) }
-            guard let w = WeightMatrix(type: t.type, rows: 1, cols: n, bytes: file.bytes(of: t)) else {
+            guard let w = WeightMatrix(type: t.type, rows: 1, cols: n, bytes: file.bytes(of: t), integerPath: false) else {
                 throw ModelError.unsupportedTensorType(path: path, tensor: name, type: t.type.name)
             }
             var out = [Float](repeating: 0, count: n)
@@ -117,11 +120,11 @@ public final class LlamaModel: CausalModel, @unchecked Sendable {
         try self.init(file: GGUFFile(path: path), cacheCapacity: cacheCapacity, threads: threads)
     }
 
-    /// Bytes of weights one forward reads (every matrix once, whatever k): the memory traffic that
-    /// bounds a single-position forward.
+    /// Bytes of weights one forward reads (every matrix once, whatever k; transcoded matrices' copies):
+    /// the memory traffic that bounds a single-position forward.
     public var weightBytesPerForward: Int {
-        let perLayer = layers.map { L in [L.wq, L.wk, L.wv, L.wo, L.wGate, L.wUp, L.wDown].reduce(0) { $0 + $1.rows * $1.rowBytes } }
-        return perLayer.reduce(0, +) + output.rows * output.rowBytes
+        let perLayer = layers.map { L in [L.wq, L.wk, L.wv, L.wo, L.wGate, L.wUp, L.wDown].reduce(0) { $0 + $1.rows * $1.kernelRowBytes } }
+        return perLayer.reduce(0, +) + output.rows * output.kernelRowBytes
     }
 
     /// Multiply-adds of the matrix products per position (attention's, which grow with the context,
