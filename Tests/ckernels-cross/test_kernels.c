@@ -1,8 +1,9 @@
 // test_kernels: every kernel path this CPU runs against the scalar reference, bit for bit.
 //   y [k, rows] = x [k, cols] . W [rows, cols]^T   for Q4_0 / Q4_1 / Q8_0 and the transcoded TL_Q8_S /
 //   TL_Q8_SM (integer path) and F32 / F16 (float path), random and extreme weights and activations,
-//   k = 1..17, threads 1..3, column counts with a last unpaired block and a Q4_1 m-term tail; also tl_quantize_q8 and attention per path, and
-//   tl_fmaf_ref against the C library's fmaf. Built natively and for aarch64 (run under qemu) by run.sh.
+//   k = 1..17, threads 1..3, column counts with a last unpaired block and a Q4_1 m-term tail; also
+//   tl_quantize_q8 and attention per path, tl_fmaf_ref against the C library's fmaf, and the
+//   transcoding's exactness. Built natively and for aarch64 (run under qemu) by run.sh.
 // Usage: test_kernels [expected path names...]  (each must be supported here, or the run fails)
 // Prints one line per path and exits 1 on the first kind of mismatch.
 #include "ckernels.h"
@@ -192,6 +193,38 @@ static long check_attention(int isa) {
     return bad;
 }
 
+// tl_transcode_q8s then tl_dequantize == tl_dequantize of the source, bit for bit (Q5_0: a source +0
+// may be a transcoded -0, see transcode_q8s.c), on random blocks with random fp16 scales of both signs:
+// this compiler's float code (fused or not) for both.
+static long check_transcode(void) {
+    static const int types[] = {TL_Q5_0, TL_Q5_1, TL_IQ4_NL, TL_Q3_K, TL_Q4_K, TL_Q5_K, TL_Q6_K};
+    static const int bytes[] = {22, 24, 18, 110, 144, 176, 210}, elems[] = {32, 32, 32, 256, 256, 256, 256};
+    long bad = 0;
+    for (int t = 0; t < 7; t++) {
+        const int64_t n = 1536, nblk = n / elems[t];
+        uint8_t *src = malloc((size_t)(nblk * bytes[t])), *dst = malloc((size_t)(n / 32 * 44));
+        float *a = malloc((size_t)n * 4), *b = malloc((size_t)n * 4);
+        for (int64_t i = 0; i < nblk * bytes[t]; i++) src[i] = (uint8_t)(next() >> 24);
+        for (int64_t k = 0; k < nblk; k++) {   // the fp16 fields: d (and m / dmin) of ordinary sizes
+            uint8_t *blk = src + k * bytes[t];
+            const float d = (uniform() - 0.5f) * 0.1f, m = (uniform() - 0.5f) * 0.1f;
+            if (types[t] == TL_Q3_K) put_h(blk + 108, d);
+            else if (types[t] == TL_Q6_K) put_h(blk + 208, d);
+            else { put_h(blk, d); if (types[t] != TL_Q5_0 && types[t] != TL_IQ4_NL) put_h(blk + 2, m); }
+        }
+        const int itype = tl_q8s_type(types[t]);
+        if (itype == 0 || tl_transcode_q8s(types[t], src, dst, n) != 0 || tl_dequantize(types[t], src, a, n) != 0
+            || tl_dequantize(itype, dst, b, n) != 0) { printf("  transcoding type %d failed\n", types[t]); bad++; }
+        for (int64_t i = 0; i < n; i++)
+            if (f2u(a[i]) != f2u(b[i]) && !(types[t] == TL_Q5_0 && a[i] == 0 && b[i] == 0)) {
+                if (bad < 3) printf("  MISMATCH transcoded type %d [%lld]: %.9g vs source %.9g\n", types[t], (long long)i, b[i], a[i]);
+                bad++;
+            }
+        free(src); free(dst); free(a); free(b);
+    }
+    return bad;
+}
+
 // tl_fmaf_ref == the C library's fmaf (a hardware fma on aarch64 and FMA x86 CPUs) on random values
 // of mixed magnitudes, ties and signed zeros.
 static long check_fma(void) {
@@ -244,6 +277,9 @@ int main(int argc, char **argv) {
     }
     long bad = check_fma();
     printf("tl_fmaf_ref vs fmaf: %s\n", bad ? "MISMATCH" : "ok");
+    failures += bad != 0;
+    bad = check_transcode();
+    printf("transcoding to TL_Q8_S / TL_Q8_SM, dequantised vs the source's: %s\n", bad ? "MISMATCH" : "ok");
     failures += bad != 0;
     const int types[] = {TL_Q4_0, TL_Q4_1, TL_Q8_0, TL_Q8_S, TL_Q8_SM, TL_F32, TL_F16};
     for (int isa = TL_ISA_SCALAR + 1; isa < TL_ISA_COUNT; isa++) {
