@@ -135,8 +135,8 @@ TL_TARGET static inline __attribute__((always_inline)) __m256 reduce8(const __m5
     return _mm512_castps512_ps256(_mm512_permutexvar_ps(idx, t1));
 }
 
-// Rows [r0, r1) of a Q4_0 / Q4_1 / Q8_0 / TL_Q8_S / TL_Q8_SM matrix against positions j0 ..< j0+J, two blocks per
-// instruction, weights unpacked in registers once per pair and reused for the J positions.
+// Rows [r0, r1) of a Q4_0 / Q4_1 / Q8_0 / TL_Q8_S / TL_Q8_SM matrix against positions j0 ..< j0+J, two
+// blocks per instruction, weights unpacked in registers once per pair and reused for the J positions.
 // type and J are constants after inlining.
 TL_TARGET static inline __attribute__((always_inline))
 void rows_group(const int type, const int J, const tl_matrix *w, const tl_acts *a, int64_t r0, int64_t r1,

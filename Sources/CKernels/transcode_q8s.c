@@ -55,7 +55,8 @@ int tl_transcode_q8s(int type, const void *src, void *dst, int64_t n) {
         const int sm = type == TL_Q5_1, bs = sm ? 24 : 22, hq = sm ? 4 : 2;
         for (int64_t i = 0; i < n / 32; i++, b += bs) {
             const uint8_t *qhp = b + hq, *qs = b + hq + 4;
-            const uint32_t qh = (uint32_t)qhp[0] | ((uint32_t)qhp[1] << 8) | ((uint32_t)qhp[2] << 16) | ((uint32_t)qhp[3] << 24);
+            const uint32_t qh = (uint32_t)qhp[0] | ((uint32_t)qhp[1] << 8) | ((uint32_t)qhp[2] << 16)
+                              | ((uint32_t)qhp[3] << 24);
             const int off = sm ? 0 : 16;
             for (int j = 0; j < 16; j++) {
                 q[j] = (int8_t)(((qs[j] & 0xF) | (int)(((qh >> j) & 1) << 4)) - off);

@@ -117,6 +117,26 @@ import CKernels
         #expect(bad.isEmpty, "\(bad.count) values differ, e.g. \(bad.prefix(3))")
     }
 
+    /// The AVX-512 block-per-lane kernel (Activations.blockKernel, off by default) is for Q4_0 / Q4_1 /
+    /// Q8_0 only: with it on, the transcoded types keep the pair kernel's bits, the scalar ones.
+    @Test(.enabled(if: KernelPath.avx512.isSupported, "needs AVX-512"), arguments: [GGMLType.q5_0, .q4_K])
+    func blockKernelSwitchLeavesTranscodedTypesOnThePairKernel(type: GGMLType) {
+        var rng = SeededRandom(13)
+        let rows = 37, cols = type.blockSize == 256 ? 1536 : 576, k = 9
+        let bytes = randomWeights(type, rows: rows, cols: cols, rng: &rng)
+        let a = Activations(k: k, cols: cols)
+        for i in 0..<(k * cols) { a.x[i] = rng.normal() }
+        a.blockKernel = true
+        bytes.withUnsafeBytes { buf in
+            let w = WeightMatrix(type: type, rows: rows, cols: cols, bytes: buf, integerPath: true)!
+            var y = [Float](repeating: .nan, count: k * rows), ref = y
+            y.withUnsafeMutableBufferPointer { MatMul.run(w, a, into: $0.baseAddress!, threads: 2, path: .avx512) }
+            ref.withUnsafeMutableBufferPointer { MatMul.run(w, a, into: $0.baseAddress!, threads: 1, path: .scalar) }
+            let bad = (0..<y.count).filter { y[$0].bitPattern != ref[$0].bitPattern }
+            #expect(bad.isEmpty, "\(type.name): \(bad.count) of \(y.count) values differ from the scalar path's")
+        }
+    }
+
     /// Outputs of the integer path (on the active path) that are not their definition: the source's
     /// dequantised weights W against the quantised activations x^ = q_x d_x, the min term with the s_x
     /// = fp16(d_x sum q_x) of the kernel (llama.cpp's Q8_1 rule):

@@ -66,12 +66,13 @@ public final class LlamaModel: CausalModel, @unchecked Sendable {
         contextLength = max(1, min(hp.contextLength, cacheCapacity))
         let path = file.path
 
-        func matrix(_ name: String, rows: Int, cols: Int) throws -> WeightMatrix {
+        func matrix(_ name: String, rows: Int, cols: Int, transcode: Bool? = nil) throws -> WeightMatrix {
             let t = try file.tensor(name)
             guard t.dims == [cols, rows] else {
                 throw ModelError.badShape(path: path, tensor: name, expected: [cols, rows], found: t.dims)
             }
-            guard let w = WeightMatrix(type: t.type, rows: rows, cols: cols, bytes: file.bytes(of: t), integerPath: integerPath) else {
+            guard let w = WeightMatrix(type: t.type, rows: rows, cols: cols, bytes: file.bytes(of: t),
+                                       integerPath: transcode ?? integerPath) else {
                 throw ModelError.unsupportedTensorType(path: path, tensor: name, type: t.type.name)
             }
             return w
@@ -94,10 +95,11 @@ public final class LlamaModel: CausalModel, @unchecked Sendable {
         }
 
         let d = hp.embedding, ff = hp.feedForward
-        tokenEmbedding = try matrix("token_embd.weight", rows: hp.vocab, cols: d)
+        // The embedding's transcoded copy only when it is the output matrix too (lookups read the file).
+        let tied = file.tensorsByName["output.weight"] == nil
+        tokenEmbedding = try matrix("token_embd.weight", rows: hp.vocab, cols: d, transcode: integerPath && tied)
         outputNorm = try vector("output_norm.weight", d)
-        output = file.tensorsByName["output.weight"] == nil ? tokenEmbedding
-            : try matrix("output.weight", rows: hp.vocab, cols: d)
+        output = tied ? tokenEmbedding : try matrix("output.weight", rows: hp.vocab, cols: d)
         layers = try (0..<hp.layers).map { l in
             let p = "blk.\(l)."
             return Layer(attnNorm: try vector(p + "attn_norm.weight", d),

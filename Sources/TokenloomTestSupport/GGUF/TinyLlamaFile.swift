@@ -19,6 +19,7 @@ public enum TinyLlamaFile {
         public var tied = true
         public var biases = false
         public var weightType: GGMLType = .q4_1
+        public var embeddingType: GGMLType = .q8_0
         public var overrides: [(String, GGUFValue)] = []
         public init() {}
     }
@@ -66,9 +67,10 @@ public enum TinyLlamaFile {
         m.vocab = c.vocab; m.context = c.context
         m.untiedOutput = !c.tied
         m.biases = c.biases
-        // Norms and biases are F32, the token embedding Q8_0, every other matrix `weightType`.
+        // Norms and biases are F32, the token embedding `embeddingType`, every other matrix `weightType`.
         m.tensorType = { name in
-            name.hasSuffix("norm.weight") || name.hasSuffix(".bias") ? .f32 : name == "token_embd.weight" ? .q8_0 : c.weightType
+            name.hasSuffix("norm.weight") || name.hasSuffix(".bias") ? .f32
+                : name == "token_embd.weight" ? c.embeddingType : c.weightType
         }
         m.tensorData = { name, dims, type in
             let n = dims.reduce(1, *)

@@ -22,6 +22,23 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         return c
     }
 
+    /// A K-type token embedding is transcoded only when it is also the output matrix; lookups give the
+    /// file's values either way.
+    @Test func embeddingIsTranscodedOnlyWhenItIsTheOutput() throws {
+        var tied = Self.kquant(.q4_K); tied.embeddingType = .q6_K
+        var untied = tied; untied.tied = false
+        let a = try TinyLlamaFile.model(tied, integerPath: true), b = try TinyLlamaFile.model(untied, integerPath: true)
+        #expect(a.tokenEmbedding.isTranscoded && a.output.isTranscoded)
+        #expect(!b.tokenEmbedding.isTranscoded && b.output.isTranscoded)
+        let f = try TinyLlamaFile.model(tied, integerPath: false)
+        var x = [Float](repeating: 0, count: 256), y = x
+        a.tokenEmbedding.dequantizeRow(17, into: &x)
+        f.tokenEmbedding.dequantizeRow(17, into: &y)
+        #expect(x.map(\.bitPattern) == y.map(\.bitPattern))
+        let h = try a.hiddenStates(tokens: [17], layer: 0)
+        #expect(h[0] == x)
+    }
+
     /// Each transcoded type loads and generates, its integer path near its float path: they differ by
     /// the activations' 8-bit quantisation only, each matmul's output moved by ~0.5% of its size
     /// (TranscodeTests bounds one matmul), 0.8% to 3.2% of the logits' spread (their RMS deviation)
