@@ -15,6 +15,7 @@
 // of qs[32 h + l]; Q3_K's third bit is bit 4h + s of hmask[l], and the Q5 types' fifth bit is likewise
 // bit (e / 32) of qh[e % 32] (Q5_K) or bit e of the 32-bit qh (Q5_0 / Q5_1).
 #include "ckernels.h"
+#include "kquant_scales.h"
 #include <string.h>
 
 float tl_fp16_to_fp32(uint16_t h) {
@@ -56,25 +57,6 @@ uint16_t tl_fp32_to_fp16(float f) {
 }
 
 static inline float h2f(const uint8_t *p) { return tl_fp16_to_fp32((uint16_t)(p[0] | (p[1] << 8))); }
-
-static void q4k_scale_min(int j, const uint8_t *q, uint8_t *sc, uint8_t *m) {
-    if (j < 4) { *sc = q[j] & 63; *m = q[j + 4] & 63; }
-    else {
-        *sc = (uint8_t)((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
-        *m = (uint8_t)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-    }
-}
-
-// Q3_K's 16 signed 6-bit scales: low 4 bits in the nibbles of bytes 0..7 (low nibbles first), high
-// 2 bits in bytes 8..11, two bits per sub-block (scale i: byte 8 + i % 4, bits 2 (i / 4)).
-static int q3k_scale(const uint8_t *sp, int i) {
-    int lo = i < 8 ? sp[i] & 0xF : sp[i - 8] >> 4;
-    int hi = (sp[8 + i % 4] >> (2 * (i / 4))) & 3;
-    return (lo | (hi << 4)) - 32;
-}
-
-// IQ4_NL's non-linear 4-bit code book (ggml's kvalues_iq4nl): denser near zero, where weights cluster.
-static const int8_t iq4nl_table[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 
 // The 32-element types with a fifth bit: q = nibble | (bit e of qh) << 4, x = (q - off) * d + m.
 static void q5_block(const uint8_t *qhp, const uint8_t *qs, float d, float m, int off, float *y) {
@@ -214,6 +196,20 @@ int tl_dequantize(int type, const void *src, float *y, int64_t n) {
             }
         }
         return 0;
+    case TL_Q8_S: case TL_Q8_SM: {   // the internal blocks of transcode_q8s.c
+        const int sm = type == TL_Q8_SM, bs = sm ? 44 : 40;
+        for (int64_t i = 0; i < n / 32; i++, b += bs, y += 32) {
+            float d[2], m = 0;
+            memcpy(d, b, 8);
+            if (sm) memcpy(&m, b + 8, 4);
+            const int8_t *q = (const int8_t *)(b + (sm ? 12 : 8));
+            for (int j = 0; j < 32; j++) {
+                const float p = d[j / 16] * (float)q[j];   // its own statement: never contracted into an fma
+                y[j] = sm ? p + m : p;
+            }
+        }
+        return 0;
+    }
     default: return -1;
     }
 }

@@ -4,7 +4,10 @@
 //
 // Q4_0 / Q4_1 / Q8_0 weights take the integer path (as llama.cpp does): activations are quantised
 // to 8 bits per block of 32 and each block contributes d_w * d_x * (q_w . q_x) (+ m_w * s_x for Q4_1).
-// Other types take the float path: each weight row is decoded once and dotted with every position.
+// So do Q5_0, Q5_1, IQ4_NL, Q3_K, Q4_K, Q5_K and Q6_K, transcoded at load into the internal TL_Q8_S /
+// TL_Q8_SM blocks (transcode_q8s.c: int8 q, a float scale per half block, TL_Q8_SM a float min m).
+// Q2_K, F16, BF16 and F32 take the float path: each weight row is decoded once and dotted with every
+// position (so do the K types when the model loader keeps them untranscoded).
 //
 // One order of float operations for every path (AVX-512, AVX2, NEON, scalar), so that each gives the
 // same bits: 16 lanes, as in one 512-bit register.
@@ -12,6 +15,9 @@
 //     4 of the block's products, summed exactly as int32 p:
 //        acc[lane] = fma(float(p), d_w * d_x, acc[lane])          (d_w * d_x is exact: two fp16s)
 //     y = reduce16(acc) (+ reduce16(m) for Q4_1, where m[b % 16] = fma(m_w[b], s_x[b], m[b % 16]))
+//   TL_Q8_S / TL_Q8_SM: the same, with d_w per lane: lanes 8(b%2) .. 8(b%2)+3 (elements 0..15) take
+//     d_lo, lanes 8(b%2)+4 .. 8(b%2)+7 (16..31) d_hi; d_half * d_x is one rounded float multiply (fp32
+//     scales), then the fma. TL_Q8_SM adds the m term as Q4_1 does.
 //   float path: lane l takes the elements i with i % 16 == l of the whole 16s (fma), then
 //     reduce16, then the tail one fma at a time.
 //   reduce16(v) = (f0 + f2) + (f1 + f3), f[i] = h[i] + h[i+4], h[i] = v[i] + v[i+8]
@@ -141,7 +147,9 @@ const char *tl_isa_error(void) {
 
 int tl_simd_available(void) { return tl_isa_active() > TL_ISA_SCALAR; }
 
-int tl_uses_q8(int type) { return type == TL_Q4_0 || type == TL_Q4_1 || type == TL_Q8_0; }
+int tl_uses_q8(int type) {
+    return type == TL_Q4_0 || type == TL_Q4_1 || type == TL_Q8_0 || type == TL_Q8_S || type == TL_Q8_SM;
+}
 
 // ---- activations ----
 
@@ -228,7 +236,9 @@ static inline float reduce16(const float *v) {
 
 static void rows_q_scalar(const tl_matrix *w, const tl_acts *a, int64_t r0, int64_t r1, float *y, int64_t ldy) {
     const int64_t cols = w->cols, nb = cols / 32;
-    const int bs = w->type == TL_Q8_0 ? 34 : w->type == TL_Q4_1 ? 20 : 18;
+    const int qs8 = w->type == TL_Q8_S || w->type == TL_Q8_SM;   // the transcoded blocks
+    const int hasm = w->type == TL_Q4_1 || w->type == TL_Q8_SM;
+    const int bs = qs8 ? tl_q8s_block_bytes(w->type) : w->type == TL_Q8_0 ? 34 : w->type == TL_Q4_1 ? 20 : 18;
     for (int64_t r = r0; r < r1; r++) {
         const uint8_t *row = w->data + r * w->row_bytes;
         int32_t wq[32];
@@ -239,24 +249,30 @@ static void rows_q_scalar(const tl_matrix *w, const tl_acts *a, int64_t r0, int6
             for (int64_t b = 0; b < nb; b++) {
                 const uint8_t *blk = row + bs * b;
                 const int8_t *x = xq + 32 * b;
-                if (w->type == TL_Q8_0) {
+                float dh[2] = {0, 0}, mw = 0;   // TL_Q8_S / TL_Q8_SM: d_lo, d_hi, m
+                if (qs8) {
+                    memcpy(dh, blk, 8);
+                    if (w->type == TL_Q8_SM) memcpy(&mw, blk + 8, 4);
+                    for (int l = 0; l < 32; l++) wq[l] = (int8_t)blk[bs - 32 + l];
+                } else if (w->type == TL_Q8_0) {
                     for (int l = 0; l < 32; l++) wq[l] = (int8_t)blk[2 + l];
                 } else {
                     const uint8_t *qs = blk + (w->type == TL_Q4_1 ? 4 : 2);
                     const int zp = w->type == TL_Q4_0 ? 8 : 0;
                     for (int l = 0; l < 16; l++) { wq[l] = (qs[l] & 0xF) - zp; wq[l + 16] = (qs[l] >> 4) - zp; }
                 }
-                const float dwx = h2f(blk) * xd[b];
+                float dwx = qs8 ? 0 : h2f(blk) * xd[b], dwx_hi = dwx;
+                if (qs8) { dwx = dh[0] * xd[b]; dwx_hi = dh[1] * xd[b]; }   // one rounding each
                 float pf[8], dv[8];
                 for (int l = 0; l < 8; l++) {
                     pf[l] = (float)(wq[4 * l] * x[4 * l] + wq[4 * l + 1] * x[4 * l + 1]
                                     + wq[4 * l + 2] * x[4 * l + 2] + wq[4 * l + 3] * x[4 * l + 3]);   // exact
-                    dv[l] = dwx;
+                    dv[l] = l < 4 ? dwx : dwx_hi;                 // elements 0..15, 16..31
                 }
                 tl_fma_lanes_ref(pf, dv, acc + 8 * (b & 1), 8);   // block 2p: lanes 0..7, 2p+1: lanes 8..15
-                if (w->type == TL_Q4_1) m[b % 16] = tl_fma_ref_inline(h2f(blk + 2), xs[b], m[b % 16]);
+                if (hasm) m[b % 16] = tl_fma_ref_inline(qs8 ? mw : h2f(blk + 2), xs[b], m[b % 16]);
             }
-            y[j * ldy + r] = w->type == TL_Q4_1 ? reduce16(acc) + reduce16(m) : reduce16(acc);
+            y[j * ldy + r] = hasm ? reduce16(acc) + reduce16(m) : reduce16(acc);
         }
     }
 }
@@ -297,7 +313,7 @@ int tl_matmul_rows(const tl_matrix *w, const tl_acts *a, int64_t r0, int64_t r1,
     const int isa = impl == TL_ISA_BEST ? tl_isa_active() : impl;
     if (isa < 0 || !tl_isa_supported(isa)) return -2;
     switch (w->type) {
-    case TL_Q4_0: case TL_Q4_1: case TL_Q8_0:
+    case TL_Q4_0: case TL_Q4_1: case TL_Q8_0: case TL_Q8_S: case TL_Q8_SM:
         switch (isa) {
         case TL_ISA_AVX512: tl_rows_q_simd(w, a, r0, r1, y, ldy); break;
         case TL_ISA_AVX2: case TL_ISA_AVXVNNI: tl_rows_q_avx2(w, a, r0, r1, y, ldy, isa == TL_ISA_AVXVNNI); break;

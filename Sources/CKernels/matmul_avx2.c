@@ -1,8 +1,10 @@
-// The AVX2 + FMA + F16C path (and its AVX-VNNI variant): the Q4_0 / Q4_1 / Q8_0 integer matmul, the
-// float dot and the activation quantisation, compiled per function with target attributes so the
-// package builds for any x86-64 (and any other CPU) and picks this at run time. Bit for bit the
-// scalar reference: the 16-lane order of matmul.c, as two 256-bit halves.
+// The AVX2 + FMA + F16C path (and its AVX-VNNI variant): the Q4_0 / Q4_1 / Q8_0 (and transcoded
+// TL_Q8_S / TL_Q8_SM) integer matmul, the float dot and the activation quantisation, compiled per
+// function with target attributes so the package builds for any x86-64 (and any other CPU) and picks
+// this at run time. Bit for bit the scalar reference: the 16-lane order of matmul.c, as two 256-bit
+// halves.
 #include "ckernels.h"
+#include <string.h>
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>

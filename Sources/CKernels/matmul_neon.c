@@ -1,12 +1,14 @@
 // The aarch64 NEON path (with the dot-product extension where the CPU has it): the Q4_0 / Q4_1 / Q8_0
-// integer matmul, the float dot and the activation quantisation. Compiled only on aarch64; the sdot
-// copy by a target attribute, so one build runs on any ARMv8 CPU and picks at run time. Bit for bit
-// the scalar reference: the 16-lane order of matmul.c, as four 128-bit vectors.
+// (and transcoded TL_Q8_S / TL_Q8_SM) integer matmul, the float dot and the activation quantisation.
+// Compiled only on aarch64; the sdot copy by a target attribute, so one build runs on any ARMv8 CPU and
+// picks at run time. Bit for bit the scalar reference: the 16-lane order of matmul.c, as four 128-bit
+// vectors.
 #include "ckernels.h"
 
 #if defined(__aarch64__) && (defined(__clang__) || defined(__GNUC__))
 #include <arm_neon.h>
 #include <math.h>
+#include <string.h>
 #if defined(__linux__)
 #include <sys/auxv.h>
 #ifndef HWCAP_ASIMDDP

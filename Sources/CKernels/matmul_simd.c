@@ -8,6 +8,8 @@
 //     (Q8_0: p = dpbusd(-128 * sum4(w), q_x[j] + 128, w), the correction once per weight pair)
 //                          acc[j] += float(p) * d_w * d_x[j]
 //   y[j] = hsum(acc[j]) (+ sum_b m_w[b] s_x[j, b] for Q4_1)
+// The transcoded TL_Q8_S / TL_Q8_SM blocks go as Q8_0 (signed weights) with a float scale per half
+// block in d_w's lanes and, for TL_Q8_SM, Q4_1's m term.
 #include "ckernels.h"
 #include <string.h>
 
@@ -42,6 +44,15 @@ TL_TARGET static inline float hsum8(__m256 v) {
 // for a last, unpaired block: its upper half is zero.
 TL_TARGET static inline __attribute__((always_inline))
 __m512i load_pair(const int type, const uint8_t *blk, const int two, __m128 *dm) {
+    if (type == TL_Q8_S || type == TL_Q8_SM) {   // signed int8 as Q8_0; dm = [d_lo, d_hi, d_lo1, d_hi1]
+        const int bs = type == TL_Q8_SM ? 44 : 40, off = bs - 32;
+        const __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(blk + off));
+        const __m128 d0 = _mm_castpd_ps(_mm_load_sd((const double *)(const void *)blk));
+        if (!two) { *dm = d0; return _mm512_zextsi256_si512(a); }
+        const __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(blk + bs + off));
+        *dm = _mm_movelh_ps(d0, _mm_castpd_ps(_mm_load_sd((const double *)(const void *)(blk + bs))));
+        return _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1);
+    }
     if (type == TL_Q8_0) {   // signed weights, paired with the activations + 128 (unsigned)
         const __m256i a = _mm256_loadu_si256((const __m256i *)(blk + 2));
         uint32_t d0 = (uint32_t)blk[0] | (uint32_t)blk[1] << 8, d1 = 0;
@@ -124,22 +135,28 @@ TL_TARGET static inline __attribute__((always_inline)) __m256 reduce8(const __m5
     return _mm512_castps512_ps256(_mm512_permutexvar_ps(idx, t1));
 }
 
-// Rows [r0, r1) of a Q4_0 / Q4_1 / Q8_0 matrix against positions j0 ..< j0+J, two blocks per
-// instruction, weights unpacked in registers once per pair and reused for the J positions.
+// Rows [r0, r1) of a Q4_0 / Q4_1 / Q8_0 / TL_Q8_S / TL_Q8_SM matrix against positions j0 ..< j0+J, two
+// blocks per instruction, weights unpacked in registers once per pair and reused for the J positions.
 // type and J are constants after inlining.
 TL_TARGET static inline __attribute__((always_inline))
 void rows_group(const int type, const int J, const tl_matrix *w, const tl_acts *a, int64_t r0, int64_t r1,
                 int64_t j0, float *y, int64_t ldy) {
     const int64_t cols = w->cols, nb = cols / 32, nbp = nb / 2, np = (nb + 1) / 2;
     const int zsh = type == TL_Q4_0 ? 3 : 0;   // Q4_0's zero point 8: per activation lane
-    const int bs = type == TL_Q4_1 ? 20 : type == TL_Q4_0 ? 18 : 34;
-    const __m512i dsel = _mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0);
+    const int qs8 = type == TL_Q8_S || type == TL_Q8_SM;   // transcoded blocks: d per half block
+    const int sgn = type == TL_Q8_0 || qs8;                // signed weights (against x + 128)
+    const int hasm = type == TL_Q4_1 || type == TL_Q8_SM;  // an m term
+    const int bs = type == TL_Q4_1 ? 20 : type == TL_Q4_0 ? 18 : type == TL_Q8_S ? 40 : type == TL_Q8_SM ? 44 : 34;
+    // Each lane's weight scale from dm: d_b for lanes 0..7, d_b1 for 8..15; transcoded blocks: d_lo,
+    // d_hi, d_lo1, d_hi1 for lanes 0..3, 4..7, 8..11, 12..15.
+    const __m512i dsel = qs8 ? _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0)
+                             : _mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0);
     // This group's activations, interleaved by pair then position (tl_q8_lanes): constant offsets.
-    const uint8_t *gx = (type == TL_Q8_0 ? a->gu : a->gq) + (j0 / 8) * np * 512;
+    const uint8_t *gx = (sgn ? a->gu : a->gq) + (j0 / 8) * np * 512;
     const float *gd = a->gd + (j0 / 8) * np * 128;
     const int32_t *gn = a->gn + (j0 / 8) * np * 128;
     const float *xs = a->s + j0 * nb;
-    float mrow[type == TL_Q4_1 ? 2 * np + 2 : 2];   // the row's m per block (Q4_1)
+    float mrow[hasm ? 2 * np + 2 : 2];   // the row's m per block (Q4_1, TL_Q8_SM)
     for (int64_t r = r0; r < r1; r++) {
         const uint8_t *row = w->data + r * w->row_bytes;
         __m512 acc[8];
@@ -151,22 +168,28 @@ void rows_group(const int type, const int J, const tl_matrix *w, const tl_acts *
             const __m512 dw = _mm512_permutexvar_ps(dsel, _mm512_castps128_ps512(dm));
             // Q8_0: (x + 128) . w = x . w + 128 * sum4(w); start each lane at -128 * sum4(w).
             __m512i wcorr = _mm512_setzero_si512();
-            if (type == TL_Q8_0)
+            if (sgn)
                 wcorr = _mm512_slli_epi32(_mm512_sub_epi32(wcorr, _mm512_dpbusd_epi32(wcorr, _mm512_set1_epi8(1), wv)), 7);
             if (type == TL_Q4_1) _mm_storel_pi((__m64 *)(void *)(mrow + 2 * bp), _mm_shuffle_ps(dm, dm, _MM_SHUFFLE(3, 1, 3, 1)));
+            if (type == TL_Q8_SM) {
+                const uint8_t *blk = row + 2 * bp * bs;
+                memcpy(mrow + 2 * bp, blk + 8, 4);
+                if (two) memcpy(mrow + 2 * bp + 1, blk + bs + 8, 4);
+                else mrow[2 * bp + 1] = 0;
+            }
             for (int jj = 0; jj < J; jj++) {
                 __m512i src = wcorr, p;
                 const __m512i x = _mm512_loadu_si512((const void *)(gx + bp * 512 + jj * 64));
                 const __m512 sx = _mm512_loadu_ps(gd + bp * 128 + jj * 16);
                 if (zsh) src = _mm512_slli_epi32(_mm512_loadu_si512((const void *)(gn + bp * 128 + jj * 16)), zsh);
-                if (type == TL_Q8_0) p = _mm512_dpbusd_epi32(src, x, wv);
+                if (sgn) p = _mm512_dpbusd_epi32(src, x, wv);
                 else p = _mm512_dpbusd_epi32(src, wv, x);
                 acc[jj] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(dw, sx), acc[jj]);
             }
         }
         if (J == 8) {
             __m256 s = reduce8(acc);
-            if (type == TL_Q4_1) {
+            if (hasm) {
                 // dot_masked for the 8 positions at once (the same per-position order).
                 __m512 m[8];
                 for (int jj = 0; jj < 8; jj++) m[jj] = _mm512_setzero_ps();
@@ -188,7 +211,7 @@ void rows_group(const int type, const int J, const tl_matrix *w, const tl_acts *
         } else {
             for (int jj = 0; jj < J; jj++) {
                 float v = reduce1(acc[jj]);
-                if (type == TL_Q4_1) v += dot_masked(mrow, xs + jj * nb, nb);
+                if (hasm) v += dot_masked(mrow, xs + jj * nb, nb);
                 y[(j0 + jj) * ldy + r] = v;
             }
         }
@@ -212,13 +235,16 @@ void rows_group(const int type, const int J, const tl_matrix *w, const tl_acts *
 TL_GROUPS(TL_Q4_0)
 TL_GROUPS(TL_Q4_1)
 TL_GROUPS(TL_Q8_0)
+TL_GROUPS(TL_Q8_S)
+TL_GROUPS(TL_Q8_SM)
 
 void tl_rows_q_blocks(const tl_matrix *w, const tl_acts *a, int64_t r0, int64_t r1, float *y, int64_t ldy);
 
 TL_TARGET void tl_rows_q_simd(const tl_matrix *w, const tl_acts *a, int64_t r0, int64_t r1, float *y, int64_t ldy) {
     // Activations with a block-per-lane copy take that kernel (matmul_q8_blocks.c): a float
     // multiply-add per block, not per instruction.
-    if (a->bt) { tl_rows_q_blocks(w, a, r0, r1, y, ldy); return; }
+    // Not the transcoded types: they keep the pair kernel's (the scalar reference's) bits always.
+    if (a->bt && w->type != TL_Q8_S && w->type != TL_Q8_SM) { tl_rows_q_blocks(w, a, r0, r1, y, ldy); return; }
     // Blocks of rows small enough that their weights stay in L1/L2 while every group of 8 positions
     // (also cache-resident) passes over them.
     const int64_t rb = a->k <= 8 ? (r1 - r0) : 16;
@@ -228,6 +254,8 @@ TL_TARGET void tl_rows_q_simd(const tl_matrix *w, const tl_acts *a, int64_t r0, 
             const int J = (int)(a->k - j0 < 8 ? a->k - j0 : 8);
             if (w->type == TL_Q4_1) rows_TL_Q4_1(w, a, rs, re, j0, J, y, ldy);
             else if (w->type == TL_Q4_0) rows_TL_Q4_0(w, a, rs, re, j0, J, y, ldy);
+            else if (w->type == TL_Q8_S) rows_TL_Q8_S(w, a, rs, re, j0, J, y, ldy);
+            else if (w->type == TL_Q8_SM) rows_TL_Q8_SM(w, a, rs, re, j0, J, y, ldy);
             else rows_TL_Q8_0(w, a, rs, re, j0, J, y, ldy);
         }
     }

@@ -7,7 +7,8 @@ import Foundation
 #endif
 import CKernels
 
-/// k activation rows [k, cols] and (for Q4_0 / Q4_1 / Q8_0 weights) their 8-bit quantisation,
+/// k activation rows [k, cols] and (for the integer path's weights: Q4_0 / Q4_1 / Q8_0 and the transcoded
+/// types, see WeightMatrix) their 8-bit quantisation,
 /// computed once and shared by every matrix that reads the same input (q, k, v; gate, up).
 public final class Activations: @unchecked Sendable {
     public let k: Int

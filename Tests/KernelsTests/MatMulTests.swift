@@ -1,6 +1,7 @@
 // The k-position matmul: the active path == the scalar path bit for bit, the integer path == its
 // definition on the dequantised weights and quantised activations, and the float path == a plain dot
-// product. (IsaTests checks every path this CPU has, on extreme inputs too.)
+// product. (IsaTests checks every path this CPU has, on extreme inputs too; TranscodeTests the transcoded
+// types' integer path.)
 import Testing
 @testable import TokenloomKernels
 import CKernels
@@ -43,7 +44,8 @@ func randomWeights(_ type: GGMLType, rows: Int, cols: Int, rng: inout SeededRand
     static let types: [GGMLType] = [.q4_0, .q4_1, .q8_0, .f32, .f16, .bf16, .q5_0, .q5_1, .iq4_NL,
                                     .q2_K, .q3_K, .q4_K, .q5_K, .q6_K]
 
-    func run(_ type: GGMLType, rows: Int, cols: Int, k: Int, seed: UInt64) -> (simd: [Float], scalar: [Float], ref: [Double]) {
+    func run(_ type: GGMLType, rows: Int, cols: Int, k: Int, seed: UInt64,
+             integerPath: Bool = true) -> (simd: [Float], scalar: [Float], ref: [Double]) {
         var rng = SeededRandom(seed)
         let bytes = randomWeights(type, rows: rows, cols: cols, rng: &rng)
         let a = Activations(k: k, cols: cols)
@@ -51,7 +53,7 @@ func randomWeights(_ type: GGMLType, rows: Int, cols: Int, rng: inout SeededRand
         var simd = [Float](repeating: .nan, count: k * rows), scalar = simd
         var ref = [Double](repeating: 0, count: k * rows)
         bytes.withUnsafeBytes { buf in
-            let w = WeightMatrix(type: type, rows: rows, cols: cols, bytes: buf)!
+            let w = WeightMatrix(type: type, rows: rows, cols: cols, bytes: buf, integerPath: integerPath)!
             simd.withUnsafeMutableBufferPointer { MatMul.run(w, a, into: $0.baseAddress!, threads: 2) }
             scalar.withUnsafeMutableBufferPointer { MatMul.run(w, a, into: $0.baseAddress!, threads: 1, scalar: true) }
             // Definition: dequantised W against the activations the kernel sees (Q8-rounded for the integer path).
@@ -63,6 +65,14 @@ func randomWeights(_ type: GGMLType, rows: Int, cols: Int, rng: inout SeededRand
                         let x: Double = w.usesQ8 ? Double(a.q[j * cols + c]) * Double(a.d[(j * cols + c) / 32]) : Double(a.x[j * cols + c])
                         acc += Double(wf[r * cols + c]) * x
                     }
+                    // A transcoded min m_b meets s = fp16(d * sum q) in the kernel (Q4_1's rule, TranscodeTests).
+                    if let t = w.transcoded, t.type == Int32(TL_Q8_SM) {
+                        for b in 0..<(cols / 32) {
+                            let m = Double((t.data + r * t.rowBytes + 44 * b + 8).loadUnaligned(as: Float.self))
+                            let jb = j * (cols / 32) + b
+                            acc += m * (Double(a.s[jb]) - Double(a.d[jb]) * Double(a.isum[jb]))
+                        }
+                    }
                     ref[j * rows + r] = acc
                 }
             }
@@ -72,8 +82,11 @@ func randomWeights(_ type: GGMLType, rows: Int, cols: Int, rng: inout SeededRand
 
     @Test(arguments: types) func simdEqualsScalarEqualsDefinition(type: GGMLType) {
         let cols = type.blockSize == 256 ? 512 : 96
+        // The transcodable types both ways: the integer path (the default) and the float path.
         for k in [1, 3, 8, 11] {
-            let (simd, scalar, ref) = run(type, rows: 13, cols: cols, k: k, seed: UInt64(k) * 31 + UInt64(type.rawValue))
+          for integerPath in tl_q8s_type(Int32(type.rawValue)) != 0 ? [true, false] : [true] {
+            let (simd, scalar, ref) = run(type, rows: 13, cols: cols, k: k, seed: UInt64(k) * 31 + UInt64(type.rawValue),
+                                          integerPath: integerPath)
             for i in 0..<ref.count {
                 let tol = 1e-4 * max(1, abs(ref[i]))
                 #expect(simd[i].bitPattern == scalar[i].bitPattern, "\(type.name) k=\(k) [\(i)] simd \(simd[i]) scalar \(scalar[i])")
@@ -81,6 +94,7 @@ func randomWeights(_ type: GGMLType, rows: Int, cols: Int, rng: inout SeededRand
                 let defTol = type == .q4_1 ? 2e-3 * max(1, abs(ref[i])) : tol
                 #expect(abs(Double(scalar[i]) - ref[i]) <= defTol, "\(type.name) k=\(k) [\(i)] scalar \(scalar[i]) definition \(ref[i])")
             }
+          }
         }
     }
 

@@ -1,8 +1,9 @@
 // test_kernels: every kernel path this CPU runs against the scalar reference, bit for bit.
-//   y [k, rows] = x [k, cols] . W [rows, cols]^T   for Q4_0 / Q4_1 / Q8_0 (integer path) and F32 / F16
-//   (float path), random and extreme weights and activations, k = 1..17, threads 1..3, column counts
-//   with a last unpaired block and a Q4_1 m-term tail; also tl_quantize_q8 and attention per path, and
-//   tl_fmaf_ref against the C library's fmaf. Built natively and for aarch64 (run under qemu) by run.sh.
+//   y [k, rows] = x [k, cols] . W [rows, cols]^T   for Q4_0 / Q4_1 / Q8_0 and the transcoded TL_Q8_S /
+//   TL_Q8_SM (integer path) and F32 / F16 (float path), random and extreme weights and activations,
+//   k = 1..17, threads 1..3, column counts with a last unpaired block and a Q4_1 m-term tail; also
+//   tl_quantize_q8 and attention per path, tl_fmaf_ref against the C library's fmaf, and the
+//   transcoding's exactness. Built natively and for aarch64 (run under qemu) by run.sh.
 // Usage: test_kernels [expected path names...]  (each must be supported here, or the run fails)
 // Prints one line per path and exits 1 on the first kind of mismatch.
 #include "ckernels.h"
@@ -26,7 +27,11 @@ enum { X_RANDOM, X_POS, X_NEG, X_ALT, X_SPARSE, X_COUNT };
 
 static void put_h(uint8_t *p, float f) { uint16_t h = tl_fp32_to_fp16(f); p[0] = (uint8_t)h; p[1] = (uint8_t)(h >> 8); }
 
-static int block_bytes(int type) { return type == TL_Q4_0 ? 18 : type == TL_Q4_1 ? 20 : type == TL_Q8_0 ? 34 : type == TL_F16 ? 2 : 4; }
+static int block_bytes(int type) {
+    return type == TL_Q4_0 ? 18 : type == TL_Q4_1 ? 20 : type == TL_Q8_0 ? 34 : type == TL_Q8_S ? 40
+         : type == TL_Q8_SM ? 44 : type == TL_F16 ? 2 : 4;
+}
+static int is_signed8(int type) { return type == TL_Q8_0 || type == TL_Q8_S || type == TL_Q8_SM; }
 static int block_elems(int type) { return type == TL_F16 || type == TL_F32 ? 1 : 32; }
 
 static uint8_t *make_weights(int type, int64_t rows, int64_t cols, int fill, int64_t *row_bytes) {
@@ -38,12 +43,12 @@ static uint8_t *make_weights(int type, int64_t rows, int64_t cols, int fill, int
             uint8_t *blk = w + r * *row_bytes + b * block_bytes(type);
             if (type == TL_F32) { float f = (uniform() - 0.5f) * (fill == FILL_RANDOM ? 2.f : 60000.f); memcpy(blk, &f, 4); continue; }
             if (type == TL_F16) { put_h(blk, (uniform() - 0.5f) * (fill == FILL_RANDOM ? 2.f : 60000.f)); continue; }
-            const int hdr = type == TL_Q4_1 ? 4 : 2;
+            const int s8 = is_signed8(type), hdr = type == TL_Q4_1 ? 4 : type == TL_Q8_S ? 8 : type == TL_Q8_SM ? 12 : 2;
             for (int i = hdr; i < block_bytes(type); i++) {
                 uint8_t v = (uint8_t)(next() >> 24);
-                if (fill == FILL_MIN) v = type == TL_Q8_0 ? 0x80 : 0x00;          // -128, or nibbles 0
-                if (fill == FILL_MAX) v = type == TL_Q8_0 ? 0x7F : 0xFF;          // 127, or nibbles 15
-                if (fill == FILL_ALT) v = type == TL_Q8_0 ? (i % 2 ? 0x80 : 0x7F) : (i % 2 ? 0x0F : 0xF0);
+                if (fill == FILL_MIN) v = s8 ? 0x80 : 0x00;          // -128, or nibbles 0
+                if (fill == FILL_MAX) v = s8 ? 0x7F : 0xFF;          // 127, or nibbles 15
+                if (fill == FILL_ALT) v = s8 ? (i % 2 ? 0x80 : 0x7F) : (i % 2 ? 0x0F : 0xF0);
                 blk[i] = v;
             }
             // Scales: mostly ordinary, sometimes large or fp16-subnormal, both signs.
@@ -51,6 +56,12 @@ static uint8_t *make_weights(int type, int64_t rows, int64_t cols, int fill, int
             float d = (uniform() - 0.5f) * 0.2f;
             if (u < 0.05f) d = 3.0e-7f;        // fp16 subnormal
             else if (u < 0.1f) d = -900.f;
+            if (type == TL_Q8_S || type == TL_Q8_SM) {
+                // float scales per half block (d_hi of another magnitude: the halves must not mix), a min
+                const float dm[3] = {d, (uniform() - 0.5f) * 0.02f * (u < 0.15f ? 1e-3f : 1.f), (uniform() - 0.5f) * 0.2f};
+                memcpy(blk, dm, (size_t)hdr);
+                continue;
+            }
             put_h(blk, d);
             if (type == TL_Q4_1) put_h(blk + 2, (uniform() - 0.5f) * 0.2f);
         }
@@ -93,7 +104,8 @@ static void make_acts(acts_buf *ab, int64_t k, int64_t cols, int fill) {
 static void free_acts(acts_buf *ab) { for (int i = 0; ab->mem[i]; i++) free(ab->mem[i]); }
 
 static const char *type_name(int t) {
-    return t == TL_Q4_0 ? "Q4_0" : t == TL_Q4_1 ? "Q4_1" : t == TL_Q8_0 ? "Q8_0" : t == TL_F16 ? "F16" : "F32";
+    return t == TL_Q4_0 ? "Q4_0" : t == TL_Q4_1 ? "Q4_1" : t == TL_Q8_0 ? "Q8_0" : t == TL_Q8_S ? "Q8_S"
+         : t == TL_Q8_SM ? "Q8_SM" : t == TL_F16 ? "F16" : "F32";
 }
 
 // One case: W [rows, cols] of `type` against k positions, on path isa with `threads` threads.
@@ -181,6 +193,38 @@ static long check_attention(int isa) {
     return bad;
 }
 
+// tl_transcode_q8s then tl_dequantize == tl_dequantize of the source, bit for bit (Q5_0: a source +0
+// may be a transcoded -0, see transcode_q8s.c), on random blocks with random fp16 scales of both signs:
+// this compiler's float code (fused or not) for both.
+static long check_transcode(void) {
+    static const int types[] = {TL_Q5_0, TL_Q5_1, TL_IQ4_NL, TL_Q3_K, TL_Q4_K, TL_Q5_K, TL_Q6_K};
+    static const int bytes[] = {22, 24, 18, 110, 144, 176, 210}, elems[] = {32, 32, 32, 256, 256, 256, 256};
+    long bad = 0;
+    for (int t = 0; t < 7; t++) {
+        const int64_t n = 1536, nblk = n / elems[t];
+        uint8_t *src = malloc((size_t)(nblk * bytes[t])), *dst = malloc((size_t)(n / 32 * 44));
+        float *a = malloc((size_t)n * 4), *b = malloc((size_t)n * 4);
+        for (int64_t i = 0; i < nblk * bytes[t]; i++) src[i] = (uint8_t)(next() >> 24);
+        for (int64_t k = 0; k < nblk; k++) {   // the fp16 fields: d (and m / dmin) of ordinary sizes
+            uint8_t *blk = src + k * bytes[t];
+            const float d = (uniform() - 0.5f) * 0.1f, m = (uniform() - 0.5f) * 0.1f;
+            if (types[t] == TL_Q3_K) put_h(blk + 108, d);
+            else if (types[t] == TL_Q6_K) put_h(blk + 208, d);
+            else { put_h(blk, d); if (types[t] != TL_Q5_0 && types[t] != TL_IQ4_NL) put_h(blk + 2, m); }
+        }
+        const int itype = tl_q8s_type(types[t]);
+        if (itype == 0 || tl_transcode_q8s(types[t], src, dst, n) != 0 || tl_dequantize(types[t], src, a, n) != 0
+            || tl_dequantize(itype, dst, b, n) != 0) { printf("  transcoding type %d failed\n", types[t]); bad++; }
+        for (int64_t i = 0; i < n; i++)
+            if (f2u(a[i]) != f2u(b[i]) && !(types[t] == TL_Q5_0 && a[i] == 0 && b[i] == 0)) {
+                if (bad < 3) printf("  MISMATCH transcoded type %d [%lld]: %.9g vs source %.9g\n", types[t], (long long)i, b[i], a[i]);
+                bad++;
+            }
+        free(src); free(dst); free(a); free(b);
+    }
+    return bad;
+}
+
 // tl_fmaf_ref == the C library's fmaf (a hardware fma on aarch64 and FMA x86 CPUs) on random values
 // of mixed magnitudes, ties and signed zeros.
 static long check_fma(void) {
@@ -234,7 +278,10 @@ int main(int argc, char **argv) {
     long bad = check_fma();
     printf("tl_fmaf_ref vs fmaf: %s\n", bad ? "MISMATCH" : "ok");
     failures += bad != 0;
-    const int types[] = {TL_Q4_0, TL_Q4_1, TL_Q8_0, TL_F32, TL_F16};
+    bad = check_transcode();
+    printf("transcoding to TL_Q8_S / TL_Q8_SM, dequantised vs the source's: %s\n", bad ? "MISMATCH" : "ok");
+    failures += bad != 0;
+    const int types[] = {TL_Q4_0, TL_Q4_1, TL_Q8_0, TL_Q8_S, TL_Q8_SM, TL_F32, TL_F16};
     for (int isa = TL_ISA_SCALAR + 1; isa < TL_ISA_COUNT; isa++) {
         if (!tl_isa_supported(isa)) { printf("%-12s not supported here: skipped\n", tl_isa_name(isa)); continue; }
         long cases = 0, mism = check_quantize(isa) + check_attention(isa);
@@ -256,8 +303,10 @@ int main(int argc, char **argv) {
             }
         }
         mism += check_case(isa, TL_Q4_1, 301, 576, 17, FILL_RANDOM, X_RANDOM);   // several chunks per thread
+        mism += check_case(isa, TL_Q8_SM, 301, 1536, 17, FILL_RANDOM, X_RANDOM);
+        mism += check_case(isa, TL_Q8_S, 301, 1536, 17, FILL_RANDOM, X_RANDOM);
         printf("%-12s %s: %ld cases x 3 thread counts, %ld mismatching values\n", tl_isa_name(isa),
-               tl_isa_description(isa), cases + 1, mism);
+               tl_isa_description(isa), cases + 3, mism);
         failures += mism != 0;
         want[isa] = 0;
     }

@@ -11,6 +11,24 @@ enum {
     TL_Q2_K = 10, TL_Q3_K = 11, TL_Q4_K = 12, TL_Q5_K = 13, TL_Q6_K = 14, TL_IQ4_NL = 20, TL_BF16 = 30
 };
 
+/// Internal block types of the integer path, made at load by tl_transcode_q8s (transcode_q8s.c) from
+/// Q5_0, Q5_1, IQ4_NL, Q3_K, Q4_K, Q5_K and Q6_K. Negative: a file's type is an unsigned number, so no
+/// GGUF tensor can claim one. 32 weights per block, floats little-endian as in memory:
+///   TL_Q8_S  {float d[2]; int8 q[32]}           40 bytes   w[i] = d[i / 16] * q[i]
+///   TL_Q8_SM {float d[2]; float m; int8 q[32]}  44 bytes   w[i] = d[i / 16] * q[i] + m
+enum { TL_Q8_S = -2, TL_Q8_SM = -3 };
+
+/// The internal type `type` transcodes to (TL_Q8_S or TL_Q8_SM), or 0 when it has none (Q4_0, Q4_1 and
+/// Q8_0 have their own integer kernels; Q2_K's min per 16 weights has no place in a block of 32; the
+/// float types stay floats).
+int tl_q8s_type(int type);
+/// Bytes of one block of 32 of an internal type (40 or 44), 0 for any other type.
+int tl_q8s_block_bytes(int itype);
+/// Transcodes n elements (whole source blocks) of `type` at src into tl_q8s_type(type)'s blocks at dst
+/// (n / 32 * tl_q8s_block_bytes). Exact: tl_dequantize of the result equals tl_dequantize of the source
+/// bit for bit (Q5_0: value for value, see transcode_q8s.c). Returns 0, or -1 for a type without one.
+int tl_transcode_q8s(int type, const void *src, void *dst, int64_t n);
+
 /// Kernel paths (instruction sets). Every path gives bit for bit the same y as TL_ISA_SCALAR, the
 /// portable reference, for any number of positions and threads: they all keep the 16-lane order of
 /// the AVX-512 kernel (see matmul.c). TL_ISA_BEST: TOKENLOOM_ISA's path, else the best this CPU has.
@@ -58,8 +76,8 @@ float tl_fp16_to_fp32(uint16_t h);
 /// Round-to-nearest-even conversion, as the F16C instruction does.
 uint16_t tl_fp32_to_fp16(float f);
 
-/// Decodes n elements (a whole number of blocks) of `type` at src into dst. Returns 0, or -1 for a
-/// type it does not know.
+/// Decodes n elements (a whole number of blocks) of `type` at src into dst (the internal TL_Q8_S /
+/// TL_Q8_SM too). Returns 0, or -1 for a type it does not know.
 int tl_dequantize(int type, const void *src, float *dst, int64_t n);
 
 /// Quantises activations the way llama.cpp does before an integer dot product (Q8_0 / Q8_1 on x86):
@@ -114,7 +132,8 @@ typedef struct {
     const int32_t *bz;          // [ceil(k/8), floor(cols/512), 8, 16]
 } tl_acts;
 
-/// 1 when `type` uses the quantised-activation integer path (then `acts.q/d/isum/s` must be set).
+/// 1 when `type` uses the quantised-activation integer path (then `acts.q/d/isum/s` must be set):
+/// Q4_0, Q4_1, Q8_0 and the internal TL_Q8_S / TL_Q8_SM.
 int tl_uses_q8(int type);
 
 /// y[j * ldy + r] = W[r, :] . x[j, :] for rows r in [r0, r1) and all k positions. Each weight

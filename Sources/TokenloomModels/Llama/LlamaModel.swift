@@ -54,7 +54,10 @@ public final class LlamaModel: CausalModel, @unchecked Sendable {
     }
 
     /// Loads a `llama` / `qwen2` GGUF. `cacheCapacity` caps the positions a cache holds (RAM).
-    public init(file: GGUFFile, cacheCapacity: Int = 4096, threads: Int? = nil) throws {
+    /// `integerPath`: transcode Q5_0, Q5_1, IQ4_NL and the K types (not Q2_K) for the integer kernels
+    /// (WeightMatrix; default: unless TOKENLOOM_KQUANT_PATH=float); false keeps them on the float path.
+    public init(file: GGUFFile, cacheCapacity: Int = 4096, threads: Int? = nil,
+                integerPath: Bool = WeightMatrix.integerPathDefault) throws {
         let hp = try LlamaHyperparameters(file: file)
         self.hp = hp
         self.file = file
@@ -63,12 +66,13 @@ public final class LlamaModel: CausalModel, @unchecked Sendable {
         contextLength = max(1, min(hp.contextLength, cacheCapacity))
         let path = file.path
 
-        func matrix(_ name: String, rows: Int, cols: Int) throws -> WeightMatrix {
+        func matrix(_ name: String, rows: Int, cols: Int, transcode: Bool? = nil) throws -> WeightMatrix {
             let t = try file.tensor(name)
             guard t.dims == [cols, rows] else {
                 throw ModelError.badShape(path: path, tensor: name, expected: [cols, rows], found: t.dims)
             }
-            guard let w = WeightMatrix(type: t.type, rows: rows, cols: cols, bytes: file.bytes(of: t)) else {
+            guard let w = WeightMatrix(type: t.type, rows: rows, cols: cols, bytes: file.bytes(of: t),
+                                       integerPath: transcode ?? integerPath) else {
                 throw ModelError.unsupportedTensorType(path: path, tensor: name, type: t.type.name)
             }
             return w
@@ -76,7 +80,7 @@ public final class LlamaModel: CausalModel, @unchecked Sendable {
         func vector(_ name: String, _ n: Int) throws -> [Float] {
             let t = try file.tensor(name)
             guard t.dims == [n] else { throw ModelError.badShape(path: path, tensor: name, expected: [n], found: t.dims) }
-            guard let w = WeightMatrix(type: t.type, rows: 1, cols: n, bytes: file.bytes(of: t)) else {
+            guard let w = WeightMatrix(type: t.type, rows: 1, cols: n, bytes: file.bytes(of: t), integerPath: false) else {
                 throw ModelError.unsupportedTensorType(path: path, tensor: name, type: t.type.name)
             }
             var out = [Float](repeating: 0, count: n)
@@ -91,10 +95,11 @@ public final class LlamaModel: CausalModel, @unchecked Sendable {
         }
 
         let d = hp.embedding, ff = hp.feedForward
-        tokenEmbedding = try matrix("token_embd.weight", rows: hp.vocab, cols: d)
+        // The embedding's transcoded copy only when it is the output matrix too (lookups read the file).
+        let tied = file.tensorsByName["output.weight"] == nil
+        tokenEmbedding = try matrix("token_embd.weight", rows: hp.vocab, cols: d, transcode: integerPath && tied)
         outputNorm = try vector("output_norm.weight", d)
-        output = file.tensorsByName["output.weight"] == nil ? tokenEmbedding
-            : try matrix("output.weight", rows: hp.vocab, cols: d)
+        output = tied ? tokenEmbedding : try matrix("output.weight", rows: hp.vocab, cols: d)
         layers = try (0..<hp.layers).map { l in
             let p = "blk.\(l)."
             return Layer(attnNorm: try vector(p + "attn_norm.weight", d),
@@ -117,11 +122,11 @@ public final class LlamaModel: CausalModel, @unchecked Sendable {
         try self.init(file: GGUFFile(path: path), cacheCapacity: cacheCapacity, threads: threads)
     }
 
-    /// Bytes of weights one forward reads (every matrix once, whatever k): the memory traffic that
-    /// bounds a single-position forward.
+    /// Bytes of weights one forward reads (every matrix once, whatever k; transcoded matrices' copies):
+    /// the memory traffic that bounds a single-position forward.
     public var weightBytesPerForward: Int {
-        let perLayer = layers.map { L in [L.wq, L.wk, L.wv, L.wo, L.wGate, L.wUp, L.wDown].reduce(0) { $0 + $1.rows * $1.rowBytes } }
-        return perLayer.reduce(0, +) + output.rows * output.rowBytes
+        let perLayer = layers.map { L in [L.wq, L.wk, L.wv, L.wo, L.wGate, L.wUp, L.wDown].reduce(0) { $0 + $1.rows * $1.kernelRowBytes } }
+        return perLayer.reduce(0, +) + output.rows * output.kernelRowBytes
     }
 
     /// Multiply-adds of the matrix products per position (attention's, which grow with the context,

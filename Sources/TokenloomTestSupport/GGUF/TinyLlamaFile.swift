@@ -19,17 +19,29 @@ public enum TinyLlamaFile {
         public var tied = true
         public var biases = false
         public var weightType: GGMLType = .q4_1
+        public var embeddingType: GGMLType = .q8_0
         public var overrides: [(String, GGUFValue)] = []
         public init() {}
     }
 
-    /// Q4_1 / Q8_0 / Q4_0 / F32 blocks of random weights of scale ~ 1/sqrt(cols).
+    /// Q4_1 / Q8_0 / Q4_0 / F32 blocks of random weights of scale ~ 1/sqrt(cols); Q5_0, Q5_1, IQ4_NL and
+    /// Q2_K ... Q6_K: random quants and packed scales with d (and dmin, m) sized to about that scale.
     public static func encode(_ type: GGMLType, rows: Int, cols: Int, rng: inout TinyRandom) -> [UInt8] {
         let scale = 1 / Float(cols).squareRoot()
         func h(_ f: Float) -> [UInt8] { let v = Dequantize.floatToFP16(f); return [UInt8(v & 0xff), UInt8(v >> 8)] }
+        func bytes(_ n: Int) -> [UInt8] { (0..<n).map { _ in UInt8(truncatingIfNeeded: rng.next() >> 20) } }
         var out: [UInt8] = []
         for _ in 0..<(rows * cols / type.blockSize) {
             switch type {
+            // Weight ~ d * (typical |q| * typical scale code) ~ scale, dividing by the codes' sizes.
+            case .q5_0: out += h(scale / 8) + bytes(20)
+            case .q5_1: out += h(scale / 8) + h(-2 * scale) + bytes(20)
+            case .iq4_NL: out += h(scale / 64) + bytes(16)
+            case .q4_K: out += h(scale / 240) + h(scale / 32) + bytes(140)       // sc ~ 32, q ~ 8
+            case .q5_K: out += h(scale / 480) + h(scale / 32) + bytes(172)
+            case .q6_K: out += bytes(208) + h(scale / 1024)                    // sc ~ 64, q ~ 16
+            case .q3_K: out += bytes(108) + h(scale / 32)                      // sc ~ 16, q ~ 2
+            case .q2_K: out += bytes(80) + h(scale / 8) + h(scale / 16)
             case .q4_1:
                 out += h(scale / 4) + h(-2 * scale)
                 for _ in 0..<16 { out.append(UInt8(truncatingIfNeeded: rng.next() >> 20)) }
@@ -55,9 +67,10 @@ public enum TinyLlamaFile {
         m.vocab = c.vocab; m.context = c.context
         m.untiedOutput = !c.tied
         m.biases = c.biases
-        // Norms and biases are F32, the token embedding Q8_0, every other matrix `weightType`.
+        // Norms and biases are F32, the token embedding `embeddingType`, every other matrix `weightType`.
         m.tensorType = { name in
-            name.hasSuffix("norm.weight") || name.hasSuffix(".bias") ? .f32 : name == "token_embd.weight" ? .q8_0 : c.weightType
+            name.hasSuffix("norm.weight") || name.hasSuffix(".bias") ? .f32
+                : name == "token_embd.weight" ? c.embeddingType : c.weightType
         }
         m.tensorData = { name, dims, type in
             let n = dims.reduce(1, *)
@@ -79,7 +92,8 @@ public enum TinyLlamaFile {
         return w.encoded()
     }
 
-    public static func model(_ c: Config = Config(), seed: UInt64 = 7, threads: Int = 2) throws -> LlamaModel {
-        try LlamaModel(file: GGUFFile(bytes: make(c, seed: seed), path: "tiny.gguf"), threads: threads)
+    public static func model(_ c: Config = Config(), seed: UInt64 = 7, threads: Int = 2,
+                             integerPath: Bool = WeightMatrix.integerPathDefault) throws -> LlamaModel {
+        try LlamaModel(file: GGUFFile(bytes: make(c, seed: seed), path: "tiny.gguf"), threads: threads, integerPath: integerPath)
     }
 }

@@ -13,8 +13,57 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         var untied = TinyLlamaFile.Config(); untied.tied = false; untied.weightType = .q8_0
         var qwen = TinyLlamaFile.Config(); qwen.arch = "qwen2"; qwen.biases = true; qwen.weightType = .q4_0
         var f32 = TinyLlamaFile.Config(); f32.weightType = .f32; f32.kvHeads = 4
-        return [TinyLlamaFile.Config(), untied, qwen, f32]
+        return [TinyLlamaFile.Config(), untied, qwen, f32, kquant(.q4_K), kquant(.q6_K)]
     }()
+
+    /// A tiny model whose matrices are all `type`, wide enough for the K types' blocks of 256.
+    static func kquant(_ type: GGMLType) -> TinyLlamaFile.Config {
+        var c = TinyLlamaFile.Config(); c.weightType = type; c.d = 256; c.ff = 512
+        return c
+    }
+
+    /// A K-type token embedding is transcoded only when it is also the output matrix; lookups give the
+    /// file's values either way.
+    @Test func embeddingIsTranscodedOnlyWhenItIsTheOutput() throws {
+        var tied = Self.kquant(.q4_K); tied.embeddingType = .q6_K
+        var untied = tied; untied.tied = false
+        let a = try TinyLlamaFile.model(tied, integerPath: true), b = try TinyLlamaFile.model(untied, integerPath: true)
+        #expect(a.tokenEmbedding.isTranscoded && a.output.isTranscoded)
+        #expect(!b.tokenEmbedding.isTranscoded && b.output.isTranscoded)
+        let f = try TinyLlamaFile.model(tied, integerPath: false)
+        var x = [Float](repeating: 0, count: 256), y = x
+        a.tokenEmbedding.dequantizeRow(17, into: &x)
+        f.tokenEmbedding.dequantizeRow(17, into: &y)
+        #expect(x.map(\.bitPattern) == y.map(\.bitPattern))
+        let h = try a.hiddenStates(tokens: [17], layer: 0)
+        #expect(h[0] == x)
+    }
+
+    /// Each transcoded type loads and generates, its integer path near its float path: they differ by
+    /// the activations' 8-bit quantisation only, each matmul's output moved by ~0.5% of its size
+    /// (TranscodeTests bounds one matmul), 0.8% to 3.2% of the logits' spread (their RMS deviation)
+    /// through the 2 layers here; and the two paths pick the same next token.
+    @Test(arguments: [GGMLType.q5_0, .q5_1, .iq4_NL, .q3_K, .q4_K, .q5_K, .q6_K])
+    func transcodedTypesFollowTheFloatPath(type: GGMLType) throws {
+        let int = try TinyLlamaFile.model(Self.kquant(type), integerPath: true)
+        let flt = try TinyLlamaFile.model(Self.kquant(type), integerPath: false)
+        #expect(int.layers[1].wDown.isTranscoded && int.output.type == .q8_0 && !flt.layers[1].wDown.isTranscoded)
+        let tokens = [3, 17, 42, 5, 9, 0, 49]
+        let a = try int.forward(tokens: tokens, cache: int.makeCache())
+        let b = try flt.forward(tokens: tokens, cache: flt.makeCache())
+        var worst = 0.0
+        for j in 0..<tokens.count {
+            let x = a.row(j), y = b.row(j)
+            let diff = zip(x, y).reduce(0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot()
+            let mean = y.reduce(0, +) / Float(y.count)
+            let spread = y.reduce(0) { $0 + Double($1 - mean) * Double($1 - mean) }.squareRoot()
+            worst = max(worst, diff / spread)
+            #expect(x.allSatisfy(\.isFinite) && spread > 0)
+            #expect(diff <= 0.05 * spread, "\(type.name) position \(j): |int - float| \(diff), spread \(spread)")
+            #expect(x.indices.max { x[$0] < x[$1] } == y.indices.max { y[$0] < y[$1] }, "\(type.name) position \(j): argmax")
+        }
+        print("\(type.name): |int - float| / spread of the logits, worst of \(tokens.count) positions: \(worst)")
+    }
 
     @Test(arguments: 0..<configs.count) func kPositionsEqualSingleForwards(index: Int) throws {
         let model = try TinyLlamaFile.model(Self.configs[index])
