@@ -78,26 +78,11 @@ import CKernels
         }
     }
 
-    /// y [k, rows] on `path` with 1...3 threads vs the scalar path: values differing in any bit.
+    /// y [k, rows] on `path` with 1...3 threads vs the scalar path: values differing in any bit
+    /// (IsaTests' comparison, on the transcoded integer path; random blocks for these types).
     func pathMismatches(_ path: KernelPath, _ type: GGMLType, rows: Int, cols: Int, k: Int,
                         xfill: IsaTests.ActFill, seed: UInt64) -> [String] {
-        var rng = SeededRandom(seed)
-        let bytes = randomWeights(type, rows: rows, cols: cols, rng: &rng)
-        let a = IsaTests().activations(k: k, cols: cols, fill: xfill, rng: &rng)
-        var bad: [String] = []
-        bytes.withUnsafeBytes { buf in
-            let w = WeightMatrix(type: type, rows: rows, cols: cols, bytes: buf, integerPath: true)!
-            var ref = [Float](repeating: .nan, count: k * rows)
-            ref.withUnsafeMutableBufferPointer { MatMul.run(w, a, into: $0.baseAddress!, threads: 1, path: .scalar) }
-            for threads in 1...3 {
-                var y = [Float](repeating: .nan, count: k * rows)
-                y.withUnsafeMutableBufferPointer { MatMul.run(w, a, into: $0.baseAddress!, threads: threads, path: path) }
-                for i in 0..<y.count where y[i].bitPattern != ref[i].bitPattern {
-                    bad.append("\(path.name) \(type.name) cols=\(cols) k=\(k) threads=\(threads) \(xfill) [\(i)]: \(y[i]) vs scalar \(ref[i])")
-                }
-            }
-        }
-        return bad
+        IsaTests().mismatches(path, type, rows: rows, cols: cols, k: k, wfill: .random, xfill: xfill, seed: seed, integerPath: true)
     }
 
     @Test(arguments: paths, types)
