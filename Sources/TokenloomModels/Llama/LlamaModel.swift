@@ -9,6 +9,7 @@
 //               h = rmsnorm(x) g_ffn
 //               x += (silu(h Wg^T) * (h Wu^T)) Wd^T
 //   logits = rmsnorm(x) g_out  W_out^T                    // [k, vocab]; W_out = token_embd when tied
+import CKernels
 import TokenloomKernels
 
 public final class LlamaModel: CausalModel, @unchecked Sendable {
@@ -38,6 +39,24 @@ public final class LlamaModel: CausalModel, @unchecked Sendable {
     let ropeCos: [Float], ropeSin: [Float]      // [contextLength, ropeDims/2]
     /// When set, each forward adds its per-op wall times here (benchmarks only; not thread-safe).
     public var profile: OpProfile?
+    /// How the types with a transcoded form are multiplied, for the benchmarks' header: nil when the file
+    /// has none of them, else which path and what its copies cost (or why they were not made).
+    public let transcodeNote: String?
+
+    /// The share of physical memory the transcoded copies may take. They live beside the file's
+    /// mapping; past this a model keeps the float path rather than risk the OOM killer (a 7B Q4_K_M's
+    /// copies would be about 9.6 GB).
+    public static let transcodeMemoryShare = 0.5
+
+    /// Bytes of the transcoded copies of `file`'s 2-D tensors (an upper bound: an untied token
+    /// embedding is not copied).
+    static func transcodedBytes(of file: GGUFFile) -> Int {
+        file.tensors.reduce(0) { sum, t in
+            let it = tl_q8s_type(Int32(t.type.rawValue))
+            guard it != 0, t.dims.count == 2 else { return sum }
+            return sum + t.elementCount / 32 * Int(tl_q8s_block_bytes(it))
+        }
+    }
 
     /// `general.name` when it reads as a name, else the file's name: converters often fill
     /// general.name with a title-cased slug of the fine-tune ("Smollm2 135M 8k Lc100K Mix1 Ep2").
@@ -56,8 +75,17 @@ public final class LlamaModel: CausalModel, @unchecked Sendable {
     /// Loads a `llama` / `qwen2` GGUF. `cacheCapacity` caps the positions a cache holds (RAM).
     /// `integerPath`: transcode Q5_0, Q5_1, IQ4_NL and the K types (not Q2_K) for the integer kernels
     /// (WeightMatrix; default: unless TOKENLOOM_KQUANT_PATH=float); false keeps them on the float path.
+    /// `memoryBytes`: the memory the copies are weighed against (default: this machine's physical memory).
     public init(file: GGUFFile, cacheCapacity: Int = 4096, threads: Int? = nil,
-                integerPath: Bool = WeightMatrix.integerPathDefault) throws {
+                integerPath asked: Bool = WeightMatrix.integerPathDefault, memoryBytes: Int = Parallel.physicalMemoryBytes) throws {
+        let copies = Self.transcodedBytes(of: file)
+        let budget = Int(Double(memoryBytes) * Self.transcodeMemoryShare)
+        let integerPath = asked && (memoryBytes <= 0 || copies <= budget)   // 0: the system does not say
+        func mb(_ b: Int) -> String { String(b / 1_000_000) + " MB" }
+        transcodeNote = copies == 0 ? nil
+            : integerPath ? "integer (copies transcoded at load: \(mb(copies)))"
+            : asked ? "float: the transcoded copies (\(mb(copies))) would exceed half of the \(mb(memoryBytes)) of memory"
+            : "float (TOKENLOOM_KQUANT_PATH=float)"
         let hp = try LlamaHyperparameters(file: file)
         self.hp = hp
         self.file = file

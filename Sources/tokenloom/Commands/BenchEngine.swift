@@ -59,6 +59,7 @@ struct BenchEngineCommand: ParsableCommand {
         let threads: Int
         let kernels: String                    // the path's name (TOKENLOOM_ISA / --isa spelling)
         let kernels_detail: String             // what it uses and what chose it
+        let transcoded_types_path: String?     // Q5_0/Q5_1/IQ4_NL/K tensors: integer (copies) or float, and why
         let prompt_tokens_per_s: Double
         let decode_tokens_per_s: Double
         let forward_ms: [String: Double]
@@ -170,6 +171,7 @@ struct BenchEngineCommand: ParsableCommand {
         let wideRatio = Dictionary(uniqueKeysWithValues: wide.map { (String($0), k1ms > 0 ? (forward[String($0)] ?? 0) / k1ms : 0) })
         let report = Report(model: m.displayName, threads: threads, kernels: (MatMul.isa ?? .scalar).name,
                             kernels_detail: kernelsLine(),
+                            transcoded_types_path: (m as? LlamaModel)?.transcodeNote,
                             prompt_tokens_per_s: Double(promptTokens) / (prompt / 1000),
                             decode_tokens_per_s: Double(decodeTokens) / (decode / 1000),
                             forward_ms: forward, peak_rss_mb: rss, breakdown_ms: breakdown,
@@ -182,6 +184,7 @@ struct BenchEngineCommand: ParsableCommand {
         }
         print("model \(report.model), \(threads) threads")
         print("kernels: \(report.kernels_detail)")
+        if let note = report.transcoded_types_path { print("Q5_0, Q5_1, IQ4_NL, Q3_K...Q6_K tensors: \(note)") }
         print(String(format: "prompt eval (%d tokens): %.1f tokens/s", promptTokens, report.prompt_tokens_per_s))
         print(String(format: "AR decode (%d tokens):  %.1f tokens/s", decodeTokens, report.decode_tokens_per_s))
         for k in ks {

@@ -39,6 +39,24 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         #expect(h[0] == x)
     }
 
+    /// The copies are weighed against memory: past half of it the model keeps the float path and says
+    /// why; within it, the note gives the copies' size (the same as the matrices the kernels read).
+    @Test func transcodingYieldsToMemory() throws {
+        let bytes = TinyLlamaFile.make(Self.kquant(.q4_K), seed: 7)
+        let copies = LlamaModel.transcodedBytes(of: try GGUFFile(bytes: bytes, path: "tiny.gguf"))
+        #expect(copies > 0)
+        let fits = try LlamaModel(file: GGUFFile(bytes: bytes, path: "tiny.gguf"), integerPath: true, memoryBytes: 2 * copies)
+        #expect(fits.layers[0].wGate.isTranscoded)
+        #expect(fits.transcodeNote == "integer (copies transcoded at load: \(copies / 1_000_000) MB)")
+        let tight = try LlamaModel(file: GGUFFile(bytes: bytes, path: "tiny.gguf"), integerPath: true, memoryBytes: 2 * copies - 2)
+        #expect(!tight.layers[0].wGate.isTranscoded && !tight.output.isTranscoded)
+        #expect(tight.transcodeNote?.hasPrefix("float: the transcoded copies") == true)
+        let asked = try LlamaModel(file: GGUFFile(bytes: bytes, path: "tiny.gguf"), integerPath: false)
+        #expect(asked.transcodeNote == "float (TOKENLOOM_KQUANT_PATH=float)")
+        let plain = try TinyLlamaFile.model(integerPath: true)
+        #expect(plain.transcodeNote == nil)
+    }
+
     /// Each transcoded type loads and generates, its integer path near its float path: they differ by
     /// the activations' 8-bit quantisation only, each matmul's output moved by ~0.5% of its size
     /// (TranscodeTests bounds one matmul), 0.8% to 3.2% of the logits' spread (their RMS deviation)
