@@ -39,7 +39,7 @@ import TokenloomTestSupport
 
     /// Every block type the six files hold between them (SmolLM2's 576-wide rows make llama.cpp fall
     /// back from K types to 32-element blocks for most tensors; 1536-wide ffn_down rows keep them).
-    static let typesCovered: Set<String> = ["F32", "F16", "Q4_0", "Q5_0", "Q8_0", "Q4_K", "Q5_K", "Q6_K"]
+    static let typesCovered: Set<String> = ["F32", "F16", "Q4_0", "Q5_0", "Q5_1", "Q8_0", "Q4_K", "Q5_K", "Q6_K"]
 
     @Test func requantizedSmolLM2FilesLoadAndMatchTheExactModel() throws {
         let dir = try LiveServerTests.tempDir()
