@@ -18,6 +18,11 @@
 #include "kquant_scales.h"
 #include <string.h>
 
+// No fusing of `q * d + m` into one fma: where clang may fuse (aarch64, where FMA is baseline), the
+// decoded values would round once here and twice in the transcoded blocks' decoder below, and differ
+// from x86-64's (issue 15 review). One multiply, then one add, everywhere.
+#pragma clang fp contract(off)
+
 float tl_fp16_to_fp32(uint16_t h) {
     uint32_t sign = (uint32_t)(h & 0x8000) << 16;
     uint32_t exp = (h >> 10) & 0x1f, mant = h & 0x3ff, bits;

@@ -48,12 +48,13 @@ public final class LlamaModel: CausalModel, @unchecked Sendable {
     /// copies would be about 9.6 GB).
     public static let transcodeMemoryShare = 0.5
 
-    /// Bytes of the transcoded copies of `file`'s 2-D tensors (an upper bound: an untied token
-    /// embedding is not copied).
+    /// Bytes of the transcoded copies of `file`'s 2-D tensors: every one of a transcodable type but the
+    /// token embedding when the file has its own output matrix (lookups read the file; see init).
     static func transcodedBytes(of file: GGUFFile) -> Int {
-        file.tensors.reduce(0) { sum, t in
+        let untied = file.tensorsByName["output.weight"] != nil
+        return file.tensors.reduce(0) { sum, t in
             let it = tl_q8s_type(Int32(t.type.rawValue))
-            guard it != 0, t.dims.count == 2 else { return sum }
+            guard it != 0, t.dims.count == 2, !(untied && t.name == "token_embd.weight") else { return sum }
             return sum + t.elementCount / 32 * Int(tl_q8s_block_bytes(it))
         }
     }
@@ -85,6 +86,7 @@ public final class LlamaModel: CausalModel, @unchecked Sendable {
         transcodeNote = copies == 0 ? nil
             : integerPath ? "integer (copies transcoded at load: \(mb(copies)))"
             : asked ? "float: the transcoded copies (\(mb(copies))) would exceed half of the \(mb(memoryBytes)) of memory"
+            : WeightMatrix.integerPathDefault ? "float (the integer path was turned off by the caller)"
             : "float (TOKENLOOM_KQUANT_PATH=float)"
         let hp = try LlamaHyperparameters(file: file)
         self.hp = hp

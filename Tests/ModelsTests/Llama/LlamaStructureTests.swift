@@ -52,9 +52,15 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         #expect(!tight.layers[0].wGate.isTranscoded && !tight.output.isTranscoded)
         #expect(tight.transcodeNote?.hasPrefix("float: the transcoded copies") == true)
         let asked = try LlamaModel(file: GGUFFile(bytes: bytes, path: "tiny.gguf"), integerPath: false)
-        #expect(asked.transcodeNote == "float (TOKENLOOM_KQUANT_PATH=float)")
+        #expect(asked.transcodeNote == (WeightMatrix.integerPathDefault ? "float (the integer path was turned off by the caller)"
+                                                                        : "float (TOKENLOOM_KQUANT_PATH=float)"))
         let plain = try TinyLlamaFile.model(integerPath: true)
         #expect(plain.transcodeNote == nil)
+        // An untied K-type embedding is never copied, so a file whose only K tensor it is has no copies.
+        var untied = TinyLlamaFile.Config(); untied.tied = false; untied.weightType = .q8_0
+        untied.embeddingType = .q6_K; untied.d = 256; untied.ff = 512
+        let onlyEmbedding = try TinyLlamaFile.model(untied, integerPath: true)
+        #expect(!onlyEmbedding.tokenEmbedding.isTranscoded && onlyEmbedding.transcodeNote == nil)
     }
 
     /// Each transcoded type loads and generates, its integer path near its float path: they differ by
