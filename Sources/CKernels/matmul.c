@@ -371,13 +371,16 @@ int tl_matmul_jobs(const tl_matrix *w, float *const *y, int njobs, const tl_acts
     jobs_ctx ctx = {.w = w, .y = y, .a = a, .impl = impl, .njobs = njobs};
     ctx.failed = 0;
     // About 64K multiply-adds per chunk (a few microseconds): fine enough that a late worker still
-    // finds work, coarse enough that claiming is cheap. Rows per chunk: a multiple of 4.
+    // finds work, coarse enough that claiming is cheap. Rows per chunk: a multiple of 16, so that two
+    // threads' chunks never write the same 64-byte line of y (y [k, rows]: with 8 rows per chunk at
+    // k = 16, every position's outputs of neighbouring chunks shared a line, and 2 threads ran the
+    // wide passes' matmuls barely faster than 1).
     const int64_t macs_per_chunk = threads > 1 ? 65536 : INT64_MAX / 4;
     ctx.first[0] = 0;
     for (int i = 0; i < njobs; i++) {
         const int64_t work = w[i].cols * (a->k > 0 ? a->k : 1);
         int64_t per = (macs_per_chunk + work - 1) / work;
-        per = (per + 3) / 4 * 4;
+        per = (per + 15) / 16 * 16;
         if (per > w[i].rows) per = w[i].rows;
         if (per < 1) per = 1;
         ctx.per[i] = per;
