@@ -86,29 +86,7 @@ static void attention_scalar(const float *q, const float *K, const float *V, int
 int tl_simd_cpu_ok(void);
 
 #define TL_TARGET __attribute__((target("avx2,fma,avx512f,avx512vl")))
-
-// The sum of v's 16 lanes: halves, quarters, then (e0 + e2) + (e1 + e3) (_mm512_reduce_add_ps's order).
-TL_TARGET static inline float reduce1(__m512 v) {
-    const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
-    const __m128 f = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-    const __m128 g = _mm_add_ps(f, _mm_movehl_ps(f, f));
-    return _mm_cvtss_f32(_mm_add_ss(g, _mm_movehdup_ps(g)));
-}
-
-// reduce1 of 8 vectors at once: out[i] = reduce1(v[i]), bit for bit.
-TL_TARGET static inline __m256 reduce8(const __m512 *v) {
-    __m512 a[4], b[2];
-    for (int i = 0; i < 4; i++)
-        a[i] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
-                             _mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
-    for (int i = 0; i < 2; i++)
-        b[i] = _mm512_add_ps(_mm512_shuffle_f32x4(a[2 * i], a[2 * i + 1], _MM_SHUFFLE(2, 0, 2, 0)),
-                             _mm512_shuffle_f32x4(a[2 * i], a[2 * i + 1], _MM_SHUFFLE(3, 1, 3, 1)));
-    const __m512 t0 = _mm512_add_ps(_mm512_unpacklo_ps(b[0], b[1]), _mm512_unpackhi_ps(b[0], b[1]));
-    const __m512 t1 = _mm512_add_ps(t0, _mm512_permute_ps(t0, _MM_SHUFFLE(1, 0, 3, 2)));
-    const __m512i idx = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 13, 9, 5, 1, 12, 8, 4, 0);
-    return _mm512_castps512_ps256(_mm512_permutexvar_ps(idx, t1));
-}
+#include "reduce_avx512.h"
 
 // ov[0 .. nv) = sum_t (e_t inv) V[t]: one fma chain per lane in the order of t. V points at the head's
 // first value; rows are kvdim apart.

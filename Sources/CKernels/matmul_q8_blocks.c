@@ -56,41 +56,7 @@ static void block_lanes_scalar(const int8_t *q, const float *d, const int32_t *i
 #include <immintrin.h>
 
 #define TL_TARGET __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512vnni,avx512bw")))
-
-// The sum of v's 16 lanes: halves, quarters, then (e0 + e2) + (e1 + e3); reduce8 gives the same bits.
-TL_TARGET static inline __attribute__((always_inline)) float reduce1(__m512 v) {
-    const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
-    const __m128 f = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-    const __m128 g = _mm_add_ps(f, _mm_movehl_ps(f, f));
-    return _mm_cvtss_f32(_mm_add_ss(g, _mm_movehdup_ps(g)));
-}
-
-// reduce1 of 8 vectors at once, bit for bit (see matmul_simd.c).
-TL_TARGET static inline __attribute__((always_inline)) __m256 reduce8(const __m512 *v) {
-    __m512 a[4], b[2];
-    for (int i = 0; i < 4; i++)
-        a[i] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
-                             _mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
-    for (int i = 0; i < 2; i++)
-        b[i] = _mm512_add_ps(_mm512_shuffle_f32x4(a[2 * i], a[2 * i + 1], _MM_SHUFFLE(2, 0, 2, 0)),
-                             _mm512_shuffle_f32x4(a[2 * i], a[2 * i + 1], _MM_SHUFFLE(3, 1, 3, 1)));
-    const __m512 t0 = _mm512_add_ps(_mm512_unpacklo_ps(b[0], b[1]), _mm512_unpackhi_ps(b[0], b[1]));
-    const __m512 t1 = _mm512_add_ps(t0, _mm512_permute_ps(t0, _MM_SHUFFLE(1, 0, 3, 2)));
-    const __m512i idx = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 13, 9, 5, 1, 12, 8, 4, 0);
-    return _mm512_castps512_ps256(_mm512_permutexvar_ps(idx, t1));
-}
-
-// sum_i a[i] b[i] over n floats: 16 lanes, a masked tail, then reduce1 (the Q4_1 offset term).
-TL_TARGET static inline float dot_masked(const float *a, const float *b, int64_t n) {
-    __m512 acc = _mm512_setzero_ps();
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc);
-    if (i < n) {
-        const __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
-        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), acc);
-    }
-    return reduce1(acc);
-}
+#include "reduce_avx512.h"
 
 // 4 x 4 transpose of dwords within each 128-bit lane of r[0..3]: t[i] lane c, element a = r[a] lane c, element i.
 TL_TARGET static inline __attribute__((always_inline)) void transpose4(const __m512i *r, __m512i *t) {
