@@ -8,6 +8,7 @@
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
+#include "prefetch_rows.h"
 
 #define TL_T2 __attribute__((target("avx2,fma,f16c")))
 
@@ -34,22 +35,44 @@ TL_T2 static inline __attribute__((always_inline)) float tl_avx2_reduce16(__m256
     return _mm_cvtss_f32(_mm_add_ss(g, _mm_movehdup_ps(g)));
 }
 
-// sum_i a[i] b[i] over n floats in 16 lanes (lane = i % 16), the tail masked: the AVX-512 kernel's
-// dot_masked (Q4_1's m term).
-TL_T2 static inline float tl_avx2_dot16(const float *a, const float *b, int64_t n) {
-    __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
+// reduce16 of 4 positions at once: out[j] = tl_avx2_reduce16(lo[j], hi[j]), the same additions in the
+// same order, with a 4 x 4 transpose in place of each position's shuffles.
+TL_T2 static inline __attribute__((always_inline)) __m128 tl_avx2_reduce16x4(const __m256 *lo, const __m256 *hi) {
+    __m128 f[4];   // f[j] = h[0..3] + h[4..7] of h = lo[j] + hi[j]
+    for (int j = 0; j < 4; j++) {
+        const __m256 h = _mm256_add_ps(lo[j], hi[j]);
+        f[j] = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    }
+    _MM_TRANSPOSE4_PS(f[0], f[1], f[2], f[3]);   // f[i] lane j: element i of position j's f
+    return _mm_add_ps(_mm_add_ps(f[0], f[2]), _mm_add_ps(f[1], f[3]));
+}
+
+// sum_i a[i] b[i] over n floats for positions j < J (b + j * ldb; the rest 0): the AVX-512 kernel's
+// dot_masked (Q4_1's m term) in 16 lanes (lane = i % 16), the tail's missing elements loaded as zeros
+// (both fmas of the tail always run, as there), then reduced as tl_avx2_reduce16x4.
+TL_T2 static inline __attribute__((always_inline)) __m128 tl_avx2_dot16x4(const float *a, const float *b, int64_t ldb,
+                                                                       int64_t n, int J) {
+    __m256 lo[4], hi[4];
+    for (int j = 0; j < 4; j++) { lo[j] = _mm256_setzero_ps(); hi[j] = _mm256_setzero_ps(); }
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) {
-        lo = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), lo);
-        hi = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), hi);
+        const __m256 a0 = _mm256_loadu_ps(a + i), a1 = _mm256_loadu_ps(a + i + 8);
+        for (int j = 0; j < J; j++) {
+            lo[j] = _mm256_fmadd_ps(a0, _mm256_loadu_ps(b + j * ldb + i), lo[j]);
+            hi[j] = _mm256_fmadd_ps(a1, _mm256_loadu_ps(b + j * ldb + i + 8), hi[j]);
+        }
     }
     if (i < n) {
-        float ta[16] = {0}, tb[16] = {0};   // zeros past n: fma(0, 0, acc) == acc
-        for (int64_t l = 0; i + l < n; l++) { ta[l] = a[i + l]; tb[l] = b[i + l]; }
-        lo = _mm256_fmadd_ps(_mm256_loadu_ps(ta), _mm256_loadu_ps(tb), lo);
-        hi = _mm256_fmadd_ps(_mm256_loadu_ps(ta + 8), _mm256_loadu_ps(tb + 8), hi);
+        const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - i)), lane);
+        const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - i - 8)), lane);
+        const __m256 a0 = _mm256_maskload_ps(a + i, m0), a1 = _mm256_maskload_ps(a + i + 8, m1);
+        for (int j = 0; j < J; j++) {
+            lo[j] = _mm256_fmadd_ps(a0, _mm256_maskload_ps(b + j * ldb + i, m0), lo[j]);
+            hi[j] = _mm256_fmadd_ps(a1, _mm256_maskload_ps(b + j * ldb + i + 8, m1), hi[j]);
+        }
     }
-    return tl_avx2_reduce16(lo, hi);
+    return tl_avx2_reduce16x4(lo, hi);
 }
 
 #define K(name) name##_avx2

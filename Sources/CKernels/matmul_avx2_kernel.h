@@ -36,6 +36,7 @@ void K(rows_group)(const int type, const int J, const tl_matrix *w, const tl_act
     float mrow[hasm ? nb : 1];                         // the row's m per block (Q4_1, TL_Q8_SM)
     for (int64_t r = r0; r < r1; r++) {
         const uint8_t *row = w->data + r * w->row_bytes;
+        if (j0 == 0) tl_prefetch_row_ahead(w, r);   // the first group of positions meets each row first
         __m256 lo[4], hi[4];
         for (int jj = 0; jj < J; jj++) { lo[jj] = _mm256_setzero_ps(); hi[jj] = _mm256_setzero_ps(); }
         for (int64_t b = 0; b < nb; b++) {
@@ -78,11 +79,13 @@ void K(rows_group)(const int type, const int J, const tl_matrix *w, const tl_act
                 else hi[jj] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), dwx, hi[jj]);
             }
         }
-        for (int jj = 0; jj < J; jj++) {
-            float v = tl_avx2_reduce16(lo[jj], hi[jj]);
-            if (hasm) v += tl_avx2_dot16(mrow, xs + jj * nb, nb);
-            y[(j0 + jj) * ldy + r] = v;
-        }
+        // The J positions' sums together (tl_avx2_reduce16x4: each one's order unchanged).
+        for (int jj = J; jj < 4; jj++) { lo[jj] = _mm256_setzero_ps(); hi[jj] = _mm256_setzero_ps(); }
+        __m128 v = tl_avx2_reduce16x4(lo, hi);
+        if (hasm) v = _mm_add_ps(v, tl_avx2_dot16x4(mrow, xs, nb, nb, J));
+        float out[4];
+        _mm_storeu_ps(out, v);
+        for (int jj = 0; jj < J; jj++) y[(j0 + jj) * ldy + r] = out[jj];
     }
 }
 

@@ -21,6 +21,7 @@
 
 #define TL_TARGET __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512vnni,avx512bw")))
 #include "reduce_avx512.h"
+#include "prefetch_rows.h"
 
 int tl_simd_cpu_ok(void) {
     static int ok = -1;
@@ -112,6 +113,7 @@ void rows_group(const int type, const int J, const tl_matrix *w, const tl_acts *
     float mrow[hasm ? 2 * np + 2 : 2];   // the row's m per block (Q4_1, TL_Q8_SM)
     for (int64_t r = r0; r < r1; r++) {
         const uint8_t *row = w->data + r * w->row_bytes;
+        if (j0 == 0) tl_prefetch_row_ahead(w, r);   // the first group of positions meets each row first
         __m512 acc[8];
         for (int jj = 0; jj < J; jj++) acc[jj] = _mm512_setzero_ps();
         for (int64_t bp = 0; bp < np; bp++) {
