@@ -57,10 +57,18 @@ public enum Ops {
         }
     }
 
-    /// g = silu(g) * u, elementwise over n values.
-    public static func swiGLU(_ g: UnsafeMutablePointer<Float>, _ u: UnsafePointer<Float>, n: Int) {
-        for i in 0..<n { let v = g[i]; g[i] = v / (1 + expf(-v)) * u[i] }
+    /// g = silu(g) * u, elementwise over n values: g / (1 + e^-g) * u with swiglu_f32.c's e^x (double
+    /// inside, rounded once), vectorised, the same bits on every path and platform. `impl` picks a
+    /// path (tests; .best: this CPU's).
+    public static func swiGLU(_ g: UnsafeMutablePointer<Float>, _ u: UnsafePointer<Float>, n: Int,
+                              impl: PackedF32Matrix.Impl = .best) {
+        guard n > 0 else { return }
+        let rc = tl_swiglu_f32(g, u, Int64(n), impl.rawValue)
+        precondition(rc == 0, "swiGLU: kernel \(impl) is not available on this CPU")
     }
+
+    /// e^x as swiGLU computes it (for tests).
+    public static func swiGLUExp(_ x: Float) -> Float { tl_expf_d(x) }
 
     /// Causal grouped-query attention of k new positions after n0 cached ones; see ckernels.h.
     public static func attention(q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,

@@ -268,6 +268,34 @@ static long check_fma(void) {
     return bad;
 }
 
+// swiglu_f32.c's e^x against float64's exp rounded to float (the correctly rounded value but within
+// ~1e-16 of a tie) over a stride of every float in [-104, 89]: what the Swift suite checks on x86-64,
+// here also for the aarch64 build (gcc and qemu), so the scalar path gives the same bits there.
+static long check_expf_d(void) {
+    long bad = 0, n = 0;
+    for (uint32_t b = 0; b < 0xFFFFFFFFu - 8191; b += 8191) {
+        float x;
+        memcpy(&x, &b, 4);
+        if (!(x >= -104.f && x <= 89.f)) continue;
+        const float got = tl_expf_d(x), want = (float)exp((double)x);
+        n++;
+        if (memcmp(&got, &want, 4)) {
+            if (bad < 3) printf("  MISMATCH e^%.9g: %a vs %a\n", x, got, want);
+            bad++;
+        }
+    }
+    for (int i = 0; i <= 200000; i++) {
+        const float x = (float)(-104 + 193 * (double)i / 200000), got = tl_expf_d(x), want = (float)exp((double)x);
+        n++;
+        if (memcmp(&got, &want, 4)) {
+            if (bad < 3) printf("  MISMATCH e^%.9g: %a vs %a\n", x, got, want);
+            bad++;
+        }
+    }
+    printf("swiglu_f32's e^x, %ld arguments: %ld not correctly rounded\n", n, bad);
+    return bad;
+}
+
 int main(int argc, char **argv) {
     int want[TL_ISA_COUNT] = {0};
     for (int i = 1; i < argc; i++) {
@@ -278,6 +306,7 @@ int main(int argc, char **argv) {
     long bad = check_fma();
     printf("tl_fmaf_ref vs fmaf: %s\n", bad ? "MISMATCH" : "ok");
     failures += bad != 0;
+    failures += check_expf_d() != 0;
     bad = check_transcode();
     printf("transcoding to TL_Q8_S / TL_Q8_SM, dequantised vs the source's: %s\n", bad ? "MISMATCH" : "ok");
     failures += bad != 0;

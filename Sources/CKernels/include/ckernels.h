@@ -222,6 +222,16 @@ int tl_silu_f32(float *x, int64_t n, int impl);
 /// 1 when this CPU runs tl_silu_f32's `impl`.
 int tl_silu_f32_available(int impl);
 
+/// g[i] <- g[i] / (1 + e^-g[i]) * u[i] over n values (the Llama MLP's SwiGLU), e^x by tl_expf_d; impl as
+/// tl_silu_f32 (TL_GEMM_*). Every path gives the same bits. Returns 0, or -1 for a path this CPU lacks.
+int tl_swiglu_f32(float *g, const float *u, int64_t n, int impl);
+/// 1 when this CPU runs tl_swiglu_f32's `impl`.
+int tl_swiglu_f32_available(int impl);
+/// e^x rounded to float as swiglu_f32.c computes it (in double, rounded once): for tests.
+float tl_expf_d(float x);
+/// Test-only: 1 makes tl_expf_d (the scalar path) drop its polynomial's last two terms; 0 restores it.
+void tl_swiglu_set_mutant(int m);
+
 // ---- Wide passes (issue 15): the block-per-lane integer kernel of matmul_q8_blocks.c ----
 
 /// The block-per-lane copy of k quantised rows [k, cols] (tl_quantize_q8's q, d, isum) for the AVX-512
