@@ -205,6 +205,15 @@ TL_T512 static void fma_task(void *ctx, int64_t c) {
 }
 #endif
 
+int tl_f32_impl(int impl) {
+    if (impl != TL_GEMM_BEST) return tl_gemm_f32_available(impl) ? impl : -1;
+#ifdef TL_HAVE_X86
+    if (cpu_avx512()) return TL_GEMM_AVX512;
+    if (cpu_avx2()) return TL_GEMM_AVX2;
+#endif
+    return TL_GEMM_SCALAR;
+}
+
 int tl_gemm_f32_available(int impl) {
     switch (impl) {
     case TL_GEMM_BEST: case TL_GEMM_SCALAR: return 1;
@@ -252,14 +261,8 @@ static void gemm_task(void *p, int64_t c) {
 int tl_gemm_f32(const float *x, const float *packed, float *y, int64_t k, int64_t n, int64_t m,
                 int threads, int impl) {
     if (k <= 0 || m <= 0) return 0;
-    if (impl == TL_GEMM_BEST) {
-        impl = TL_GEMM_SCALAR;
-#ifdef TL_HAVE_X86
-        if (cpu_avx512()) impl = TL_GEMM_AVX512;
-        else if (cpu_avx2()) impl = TL_GEMM_AVX2;
-#endif
-    }
-    if (!tl_gemm_f32_available(impl)) return -1;
+    impl = tl_f32_impl(impl);
+    if (impl < 0) return -1;
     const int64_t panels = (m + TL_GEMM_NR - 1) / TL_GEMM_NR;
     gemm_ctx g = {x, packed, y, k, n, m, panels, 1, k, impl};
     if (threads > 1 && k >= TL_GEMM_MT_POSITIONS && k * n * m >= TL_GEMM_MT_WORK) {

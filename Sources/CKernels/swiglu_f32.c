@@ -150,37 +150,14 @@ TL_T256 static void swiglu_avx2(float *g, const float *u, int64_t n) {
     swiglu_scalar(g + i, u + i, n - i);
 }
 
-static int cpu_has(int avx512) {
-    static int ok512 = -1, ok256 = -1;
-    if (ok512 < 0) {
-        __builtin_cpu_init();
-        ok256 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-        ok512 = ok256 && __builtin_cpu_supports("avx512f");
-    }
-    return avx512 ? ok512 : ok256;
-}
 #endif
 
-int tl_swiglu_f32_available(int impl) {
-    switch (impl) {
-    case TL_GEMM_BEST: case TL_GEMM_SCALAR: return 1;
-#ifdef TL_HAVE_X86
-    case TL_GEMM_AVX2: return cpu_has(0);
-    case TL_GEMM_AVX512: return cpu_has(1);
-#endif
-    default: return 0;
-    }
-}
+// The F32 kernels' one rule for which path this CPU runs (gemm_f32.c).
+int tl_swiglu_f32_available(int impl) { return tl_gemm_f32_available(impl); }
 
 int tl_swiglu_f32(float *g, const float *u, int64_t n, int impl) {
-    if (impl == TL_GEMM_BEST) {
-        impl = TL_GEMM_SCALAR;
-#ifdef TL_HAVE_X86
-        if (cpu_has(1)) impl = TL_GEMM_AVX512;
-        else if (cpu_has(0)) impl = TL_GEMM_AVX2;
-#endif
-    }
-    if (!tl_swiglu_f32_available(impl)) return -1;
+    impl = tl_f32_impl(impl);
+    if (impl < 0) return -1;
     switch (impl) {
 #ifdef TL_HAVE_X86
     case TL_GEMM_AVX512: swiglu_avx512(g, u, n); return 0;

@@ -203,6 +203,9 @@ enum { TL_GEMM_BEST = 0, TL_GEMM_SCALAR = 1, TL_GEMM_AVX2 = 2, TL_GEMM_AVX512 = 
 
 /// 1 when this CPU runs `impl` (TL_GEMM_BEST and TL_GEMM_SCALAR always).
 int tl_gemm_f32_available(int impl);
+/// The path an F32 kernel (GEMM, SiLU, SwiGLU) runs for `impl`: TL_GEMM_BEST's choice on this CPU, else
+/// impl itself when this CPU runs it, else -1.
+int tl_f32_impl(int impl);
 
 /// Floats of W [m, n] packed for tl_gemm_f32: [ceil(m/32), n, 32].
 int64_t tl_gemm_f32_packed_floats(int64_t m, int64_t n);
