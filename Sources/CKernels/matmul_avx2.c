@@ -66,10 +66,13 @@ TL_T2 static inline __attribute__((always_inline)) __m128 tl_avx2_dot16x4(const 
         const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
         const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - i)), lane);
         const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - i - 8)), lane);
-        const __m256 a0 = _mm256_maskload_ps(a + i, m0), a1 = _mm256_maskload_ps(a + i + 8, m1);
+        // The upper half's address only where it has elements (m1 all clear otherwise: nothing is read,
+        // but C allows no pointer that far past an array).
+        const int64_t up = n - i > 8 ? 8 : 0;
+        const __m256 a0 = _mm256_maskload_ps(a + i, m0), a1 = _mm256_maskload_ps(a + i + up, m1);
         for (int j = 0; j < J; j++) {
             lo[j] = _mm256_fmadd_ps(a0, _mm256_maskload_ps(b + j * ldb + i, m0), lo[j]);
-            hi[j] = _mm256_fmadd_ps(a1, _mm256_maskload_ps(b + j * ldb + i + 8, m1), hi[j]);
+            hi[j] = _mm256_fmadd_ps(a1, _mm256_maskload_ps(b + j * ldb + i + up, m1), hi[j]);
         }
     }
     return tl_avx2_reduce16x4(lo, hi);

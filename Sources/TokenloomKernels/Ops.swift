@@ -59,12 +59,23 @@ public enum Ops {
 
     /// g = silu(g) * u, elementwise over n values: g / (1 + e^-g) * u with swiglu_f32.c's e^x (double
     /// inside, rounded once), vectorised, the same bits on every path and platform. `impl` picks a
-    /// path (tests; .best: this CPU's).
+    /// path (tests); nil: the one of the matmuls' kernel path (`MatMul.isa`, so TOKENLOOM_ISA=scalar
+    /// runs it scalar too), else this CPU's best.
     public static func swiGLU(_ g: UnsafeMutablePointer<Float>, _ u: UnsafePointer<Float>, n: Int,
-                              impl: PackedF32Matrix.Impl = .best) {
+                              impl: PackedF32Matrix.Impl? = nil) {
         guard n > 0 else { return }
-        let rc = tl_swiglu_f32(g, u, Int64(n), impl.rawValue)
-        precondition(rc == 0, "swiGLU: kernel \(impl) is not available on this CPU")
+        let path = impl ?? MatMul.isa.map(f32Impl) ?? .best
+        let rc = tl_swiglu_f32(g, u, Int64(n), path.rawValue)
+        precondition(rc == 0, "swiGLU: kernel \(path) is not available on this CPU")
+    }
+
+    /// The F32 kernels' path that goes with a matmul kernel path (no NEON F32 path: scalar there).
+    static func f32Impl(_ p: KernelPath) -> PackedF32Matrix.Impl {
+        switch p {
+        case .avx512: return .avx512
+        case .avx2, .avxVNNI: return .avx2
+        case .scalar, .neon, .neonDot: return .scalar
+        }
     }
 
     /// e^x as swiGLU computes it (for tests).

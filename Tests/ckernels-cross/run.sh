@@ -12,7 +12,7 @@ src="$here/../../Sources/CKernels"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ckernels-cross.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 files="$src/matmul.c $src/matmul_simd.c $src/matmul_q8_blocks.c $src/gemm_f32.c $src/silu_f32.c $src/swiglu_f32.c $src/matmul_avx2.c $src/matmul_neon.c $src/dequant.c $src/transcode_q8s.c $src/pool.c $src/attention.c $src/roofline.c $here/test_kernels.c"
-# -ffp-contract=off: what exp_poly.h's and silu_f32.c's `#pragma clang fp contract(off)` asks of clang, for gcc (which
+# -ffp-contract=off: what exp_poly.h's, silu_f32.c's and swiglu_f32.c's `#pragma clang fp contract(off)` asks of clang, for gcc (which
 # ignores that pragma and by default fuses a * b + c across statements).
 flags="-O3 -std=gnu11 -I$src/include -I$src -Wall -Wno-unused-function -Wno-unknown-pragmas -ffp-contract=off"
 

@@ -316,9 +316,11 @@ int main(int argc, char **argv) {
         long cases = 0, mism = check_quantize(isa) + check_attention(isa);
         for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
             const int type = types[t], integer = tl_uses_q8(type);
-            // Column counts: one block, a last unpaired block, even, and Q4_1's m term past 16 blocks.
-            const int64_t colset_q[] = {32, 96, 128, 544, 576}, colset_f[] = {7, 16, 50, 96, 577};
-            for (int c = 0; c < 5; c++) {
+            // Column counts: one block, a last unpaired block, even, and Q4_1's m term past 16 blocks
+            // with 1 or 2 left over (544, 576) and with 9 to 15 (320: 10 blocks, 960: 30), which the
+            // upper half of a 16-lane tail (AVX2's second vector) only sees then.
+            const int64_t colset_q[] = {32, 96, 128, 544, 576, 320, 960}, colset_f[] = {7, 16, 50, 96, 577, 33, 130};
+            for (int c = 0; c < 7; c++) {
                 const int64_t cols = integer ? colset_q[c] : colset_f[c];
                 for (int64_t k = 1; k <= 17; k += (k < 9 ? 1 : 4)) {
                     mism += check_case(isa, type, 37, cols, k, FILL_RANDOM, X_RANDOM);

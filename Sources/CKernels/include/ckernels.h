@@ -232,8 +232,8 @@ int tl_swiglu_f32(float *g, const float *u, int64_t n, int impl);
 int tl_swiglu_f32_available(int impl);
 /// e^x rounded to float as swiglu_f32.c computes it (in double, rounded once): for tests.
 float tl_expf_d(float x);
-/// Test-only: 1 makes tl_expf_d (the scalar path) drop its polynomial's last two terms; 0 restores it.
-void tl_swiglu_set_mutant(int m);
+/// Tests only: tl_expf_d with its polynomial two terms short (a wrong variant SwiGLUTests must catch).
+float tl_expf_d_short2(float x);
 
 // ---- Wide passes (issue 15): the block-per-lane integer kernel of matmul_q8_blocks.c ----
 
